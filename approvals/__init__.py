@@ -1,0 +1,1 @@
+"""The approval domain: request lifecycle, policy, money, content hash. Pure code, no I/O."""

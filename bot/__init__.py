@@ -1,0 +1,1 @@
+"""withdrawbot: the Slack app, use cases, worker loops and CLI."""

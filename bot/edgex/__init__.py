@@ -1,0 +1,1 @@
+"""The edgeX exchange boundary: signing, HTTP client and the loopback simulator."""
