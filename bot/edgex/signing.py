@@ -52,10 +52,12 @@ __all__ = [
     "auth_message_hash",
     "build_cross_withdraw_body",
     "build_normal_withdraw_body",
+    "cross_withdraw_message_hash",
     "expiration_hours",
     "hour_aligned_expire_time",
     "l2_keys_equal",
     "nonce_from_client_id",
+    "normal_withdraw_message_hash",
     "parse_l2_key",
     "sign_content",
     "sign_value",
@@ -361,6 +363,70 @@ def _bounded(value: int, bits: int, name: str) -> None:
 
 
 # --- complete signed bodies ----------------------------------------------------------------
+#
+# The message hash is always recomputed from the very strings of the body that will be sent, so
+# what is signed and what the server re-derives can never drift apart; the simulator verifies
+# incoming bodies with the same two functions.
+
+
+def _body_str(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise InvalidField(f"{name} is missing or not a string")
+    return value
+
+
+def _coin_fields(body: Mapping[str, Any], coin: CoinMeta) -> tuple[int, int]:
+    """Asset id and quantums, after checking the body names the coin the metadata describes."""
+    if _body_str(body, "coinId") != coin.coin_id:
+        raise InvalidField(f"coinId {body.get('coinId')!r} does not match the coin metadata")
+    _uint(coin.coin_id, "coinId", 64, allow_zero=True)
+    asset_id = _hex_field(coin.stark_ex_asset_id, "starkExAssetId", 1 << 250)
+    return asset_id, amount_to_quantums(_body_str(body, "amount"), coin.stark_ex_resolution)
+
+
+def normal_withdraw_message_hash(body: Mapping[str, Any], coin: CoinMeta) -> int:
+    """The StarkEx message a ``createNormalWithdraw`` body commits to."""
+    asset_id, quantums = _coin_fields(body, coin)
+    client_id = _client_id(body.get("clientWithdrawId"), "clientWithdrawId")
+    return withdrawal_message_hash(
+        asset_id=asset_id,
+        position_id=_uint(_body_str(body, "accountId"), "accountId", 64),
+        eth_address=_eth_address(body.get("ethAddress"), "ethAddress"),
+        nonce=nonce_from_client_id(client_id),
+        amount_quantums=quantums,
+        expiration_hours=_check_hours(expiration_hours(_body_str(body, "expireTime"))),
+    )
+
+
+def cross_withdraw_message_hash(
+    body: Mapping[str, Any], coin: CoinMeta, cross_withdraw_l2_key: str | int
+) -> int:
+    """The [ASSUMED] StarkEx transfer a ``createCrossWithdraw`` body commits to.
+
+    The LP key is not part of the body, so it comes from the quote the body was built on.
+    """
+    asset_id, quantums = _coin_fields(body, coin)
+    sender = _uint(_body_str(body, "accountId"), "accountId", 64)
+    _eth_address(body.get("ethAddress"), "ethAddress")
+    _eth_address(body.get("erc20Address"), "erc20Address")
+    _uint(body.get("chainId"), "chainId", 64)
+    fee = body.get("fee")
+    if not isinstance(fee, str) or not _DECIMAL.fullmatch(fee):
+        raise InvalidField(f"the quoted fee {str(fee)[:40]!r} is not a plain decimal")
+    client_id = _client_id(body.get("clientCrossWithdrawId"), "clientCrossWithdrawId")
+    return transfer_message_hash(
+        asset_id=asset_id,
+        asset_id_fee=CROSS_ASSET_ID_FEE,
+        receiver_public_key=parse_l2_key(cross_withdraw_l2_key),
+        sender_position_id=sender,
+        receiver_position_id=_uint(_body_str(body, "lpAccountId"), "lpAccountId", 64),
+        fee_position_id=sender,
+        nonce=nonce_from_client_id(client_id),
+        amount_quantums=quantums,
+        max_amount_fee=CROSS_MAX_AMOUNT_FEE,
+        expiration_hours=_check_hours(expiration_hours(_body_str(body, "expireTime"))),
+    )
 
 
 def build_normal_withdraw_body(
@@ -375,33 +441,19 @@ def build_normal_withdraw_body(
 ) -> dict[str, str]:
     """The complete ``createNormalWithdraw`` JSON body, signed and verified.
 
-    The body carries the amount and address exactly as given, because the server re-derives the
-    signed quantities from these strings.
+    The amount and address go out exactly as given (the server re-derives the signed quantities
+    from these strings); every field is validated before anything is signed.
     """
-    position = _uint(account_id, "accountId", 64)
-    _uint(coin.coin_id, "coinId", 64, allow_zero=True)
-    asset_id = _hex_field(coin.stark_ex_asset_id, "starkExAssetId", 1 << 250)
-    quantums = amount_to_quantums(amount, coin.stark_ex_resolution)
-    eth = _eth_address(eth_address, "ethAddress")
-    client_id = _client_id(client_withdraw_id, "clientWithdrawId")
-    hours = _check_hours(expiration_hours(expire_time_ms))
-    msg = withdrawal_message_hash(
-        asset_id=asset_id,
-        position_id=position,
-        eth_address=eth,
-        nonce=nonce_from_client_id(client_id),
-        amount_quantums=quantums,
-        expiration_hours=hours,
-    )
-    return {
-        "accountId": str(position),
+    body = {
+        "accountId": account_id,
         "coinId": coin.coin_id,
         "amount": amount,
         "ethAddress": eth_address,
-        "clientWithdrawId": client_id,
-        "expireTime": str(expire_time_ms),
-        "l2Signature": key.sign(msg).to_hex(),
+        "clientWithdrawId": client_withdraw_id,
+        "expireTime": _ms_string(expire_time_ms),
     }
+    body["l2Signature"] = key.sign(normal_withdraw_message_hash(body, coin)).to_hex()
+    return body
 
 
 def build_cross_withdraw_body(
@@ -420,48 +472,28 @@ def build_cross_withdraw_body(
     """The complete ``createCrossWithdraw`` JSON body, signed and verified.
 
     [ASSUMED] the message is a StarkEx transfer of the gross ``amount`` from the account to the
-    LP account and LP key of the quote (protocol notes sec. 6); ``chainId`` is sent as a JSON
+    LP account and LP key of the quote (protocol notes sec. 6); ``chainId`` goes out as a JSON
     number as in a captured testnet call (it signs the same either way).
     """
-    sender = _uint(account_id, "accountId", 64)
-    receiver = _uint(quote.lp_account_id, "lpAccountId", 64)
-    receiver_key = parse_l2_key(quote.cross_withdraw_l2_key)
-    _uint(coin.coin_id, "coinId", 64, allow_zero=True)
-    asset_id = _hex_field(coin.stark_ex_asset_id, "starkExAssetId", 1 << 250)
-    quantums = amount_to_quantums(amount, coin.stark_ex_resolution)
-    _eth_address(eth_address, "ethAddress")
-    _eth_address(erc20_address, "erc20Address")
-    chain = _uint(chain_id, "chainId", 64)
-    fee = quote.fee
-    if not isinstance(fee, str) or not _DECIMAL.fullmatch(fee):
-        raise InvalidField(f"the quoted fee {str(fee)[:40]!r} is not a plain decimal")
-    client_id = _client_id(client_cross_withdraw_id, "clientCrossWithdrawId")
-    hours = _check_hours(expiration_hours(expire_time_ms))
-    msg = transfer_message_hash(
-        asset_id=asset_id,
-        asset_id_fee=CROSS_ASSET_ID_FEE,
-        receiver_public_key=receiver_key,
-        sender_position_id=sender,
-        receiver_position_id=receiver,
-        fee_position_id=sender,
-        nonce=nonce_from_client_id(client_id),
-        amount_quantums=quantums,
-        max_amount_fee=CROSS_MAX_AMOUNT_FEE,
-        expiration_hours=hours,
-    )
-    return {
-        "accountId": str(sender),
+    body: dict[str, str | int] = {
+        "accountId": account_id,
         "coinId": coin.coin_id,
         "amount": amount,
         "ethAddress": eth_address,
         "erc20Address": erc20_address,
-        "lpAccountId": str(receiver),
-        "clientCrossWithdrawId": client_id,
-        "expireTime": str(expire_time_ms),
-        "l2Signature": key.sign(msg).to_hex(),
-        "fee": fee,
-        "chainId": chain,
+        "lpAccountId": quote.lp_account_id,
+        "clientCrossWithdrawId": client_cross_withdraw_id,
+        "expireTime": _ms_string(expire_time_ms),
+        "fee": quote.fee,
+        "chainId": _uint(chain_id, "chainId", 64),
     }
+    msg = cross_withdraw_message_hash(body, coin, quote.cross_withdraw_l2_key)
+    body["l2Signature"] = key.sign(msg).to_hex()
+    return body
+
+
+def _ms_string(value: str | int) -> str:
+    return str(_uint(value, "expireTime", 64))
 
 
 # --- private API request authentication ---------------------------------------------------
@@ -540,13 +572,14 @@ def auth_headers(
 ) -> SignedRequest:
     """``X-edgeX-Api-Timestamp`` / ``X-edgeX-Api-Signature`` for a private API call.
 
-    About 2**-55 of digests reduce to a value StarkEx cannot sign (>= 2**251); then the timestamp
-    is bumped by 1 ms and signed again, so the returned ``timestamp_ms`` is the one to send.
+    About 2**-55 of digests reduce to a value StarkEx cannot sign (>= 2**251, or 0); then the
+    timestamp is bumped by 1 ms and signed again, so the returned ``timestamp_ms`` is the one to
+    send.
     ``with_public_y`` adds the public key's y (r||s||y, 192 hex), the docs' Java-style form.
     """
     while True:
         msg = auth_message_hash(sign_content(timestamp_ms, method, path, query=query, body=body))
-        if msg < ECDSA_BOUND:
+        if 0 < msg < ECDSA_BOUND:
             break
         timestamp_ms += 1
     signature = key.sign(msg).to_hex()

@@ -155,8 +155,9 @@ def sign(msg_hash: int, private_key: int, public_x: int) -> Signature:
 
     ``public_x`` is passed in (derived once per key) so verification costs no extra multiplication.
     """
-    if not 0 <= msg_hash < ECDSA_BOUND:
-        raise ValueError("message hash must be below 2**251")
+    if not 0 < msg_hash < ECDSA_BOUND:
+        # 0 is refused too: the RFC 6979 helper (like StarkWare's reference) cannot encode it.
+        raise ValueError("message hash must be in 1 .. 2**251 - 1")
     seed: int | None = None
     while True:
         k = cpp_generate_k_rfc6979(msg_hash, private_key, seed)

@@ -30,3 +30,12 @@ def vector_coin() -> CoinMeta:
         stark_ex_asset_id=coin["starkExAssetId"],
         stark_ex_resolution=coin["starkExResolution"],
     )
+
+
+@cache
+def sdk_derived() -> dict[str, Any]:
+    """Transfer hashes and POST sign-values computed by the official SDK's code (see "about")."""
+    data: dict[str, Any] = json.loads(
+        (VECTORS_PATH.parent / "sdk-derived-vectors.json").read_text()
+    )
+    return data
