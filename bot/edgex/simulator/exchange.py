@@ -1,0 +1,869 @@
+"""The simulated exchange's books: accounts, balances, withdrawals and their status walks.
+
+Kept apart from HTTP so the rules read like edgeX's and can be persisted as plain JSON. Every
+method runs under the caller's lock and either returns response data or raises :class:`ApiError`
+with an edgeX-style code and ``errorParam``. The simulator's error codes are its own (edgeX
+publishes no catalogue): the bot must show whatever code it gets, never branch on these names.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import is_checksum_address
+from starknet_py.hash.utils import verify_message_signature
+
+from bot.edgex import signing
+from bot.edgex.simulator.catalog import (
+    DEFAULT_COINS,
+    DEFAULT_GLOBAL,
+    DEFAULT_MULTI_CHAIN,
+    DEFAULT_QUOTE,
+    ORDER_STATUS_FAILED,
+    ORDER_STATUS_PENDING,
+    ORDER_STATUS_SUCCESS,
+    OUTCOMES,
+    SUCCESS,
+    WALKS,
+    Kind,
+)
+from bot.edgex.stark_ecdsa import EC_ORDER
+
+MS_PER_HOUR = 3_600_000
+MIN_EXPIRY_MS = 24 * MS_PER_HOUR
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+_UINT = re.compile(r"[0-9]{1,20}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_SIGNATURE = re.compile(r"[0-9a-fA-F]{128}")
+
+
+class ApiError(Exception):
+    """An edgeX error envelope: ``code``, ``msg`` and ``errorParam`` (HTTP 200 unless set)."""
+
+    def __init__(
+        self, code: str, msg: str, error_param: dict[str, str] | None = None, http_status: int = 200
+    ) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.error_param = error_param
+        self.http_status = http_status
+
+
+@dataclass
+class Account:
+    """A trading account with its StarkEx key and per-coin balances (decimal strings)."""
+
+    account_id: str
+    l2_key: str
+    eth_address: str
+    available: dict[str, str] = field(default_factory=dict)
+    reserved: dict[str, str] = field(default_factory=dict)
+    created_ms: int = 0
+
+
+@dataclass
+class Fate:
+    """A scripted outcome for one withdrawal (or the next one created)."""
+
+    outcome: str = SUCCESS
+    code: str = ""
+    reason: str = ""
+    completed_eth_address: str = ""
+
+
+@dataclass
+class Withdrawal:
+    """One normal or cross withdrawal and the transitions it has made so far."""
+
+    id: str
+    kind: str
+    account_id: str
+    body: dict[str, Any]
+    created_ms: int
+    fate: Fate
+    transitions: list[tuple[str, int]]
+    lp_l2_key: str = ""
+    settled: bool = False
+
+    @property
+    def status(self) -> str:
+        return self.transitions[-1][0]
+
+    def reached(self, status: str) -> int | None:
+        """When the walk entered ``status``, or None."""
+        return next((at for name, at in self.transitions if name == status), None)
+
+
+@dataclass
+class Config:
+    """Tunable behaviour; steps are per status, in milliseconds of the lifecycle clock."""
+
+    normal_step_ms: int = 3_000
+    cross_step_ms: int = 2_000
+    auth_window_ms: int = 60_000
+
+
+@dataclass
+class Books:
+    """Everything the exchange persists."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    withdrawals: dict[str, Withdrawal] = field(default_factory=dict)
+    quotes: dict[str, dict[str, str]] = field(default_factory=dict)
+    pending_fates: list[Fate] = field(default_factory=list)
+    fates_by_client_id: dict[str, Fate] = field(default_factory=dict)
+    clock_offset_ms: int = 0
+    next_id: int = 1_054_639_949_233_524_736
+    config: Config = field(default_factory=Config)
+    coins: list[dict[str, Any]] = field(
+        default_factory=lambda: json.loads(json.dumps(DEFAULT_COINS))
+    )
+    multi_chain: dict[str, Any] = field(
+        default_factory=lambda: json.loads(json.dumps(DEFAULT_MULTI_CHAIN))
+    )
+
+
+class Exchange:
+    """The rules of the simulated V1 asset API, applied to :class:`Books`."""
+
+    def __init__(self, state_path: Path | None = None) -> None:
+        self.state_path = state_path
+        self.books = _load(state_path) if state_path and state_path.exists() else Books()
+
+    # --- persistence -----------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the books atomically, so a crash mid-write never loses the previous state."""
+        if self.state_path is None:
+            return
+        data = json.dumps(asdict(self.books), sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, prefix=".sim-state-")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(self.state_path)
+
+    # --- clocks ----------------------------------------------------------------------------
+
+    def lifecycle_now(self, wall_ms: int) -> int:
+        """The lifecycle clock: wall time plus whatever tests advanced it by."""
+        return wall_ms + self.books.clock_offset_ms
+
+    # --- admin -----------------------------------------------------------------------------
+
+    def create_account(self, spec: dict[str, Any], wall_ms: int) -> Account:
+        l2_key = _str(spec, "l2Key")
+        try:
+            key_int = signing.parse_l2_key(l2_key)
+        except signing.SigningError as err:
+            raise ApiError("INVALID_PARAMETER", str(err), {"field": "l2Key"}) from err
+        account_id = str(spec.get("accountId") or self._new_id())
+        if not _UINT.fullmatch(account_id) or int(account_id) >= 2**63:
+            raise ApiError(
+                "INVALID_PARAMETER", "accountId must be an int64", {"field": "accountId"}
+            )
+        if account_id in self.books.accounts:
+            raise ApiError("ACCOUNT_EXISTS", f"account {account_id} exists", {"field": "accountId"})
+        balances = spec.get("balances") or {}
+        if not isinstance(balances, dict):
+            raise ApiError("INVALID_PARAMETER", "balances must be an object", {"field": "balances"})
+        available = {}
+        for coin_id, amount in balances.items():
+            self._coin(str(coin_id))
+            available[str(coin_id)] = str(_decimal(amount, "balances"))
+        eth = str(
+            spec.get("ethAddress") or "0x" + hashlib.sha256(account_id.encode()).hexdigest()[:40]
+        )
+        account = Account(
+            account_id=account_id,
+            l2_key=hex(key_int),
+            eth_address=eth,
+            available=available,
+            created_ms=wall_ms,
+        )
+        self.books.accounts[account_id] = account
+        return account
+
+    def set_quote(self, spec: dict[str, Any]) -> dict[str, str]:
+        chain = str(spec.get("chainId", "*"))
+        quote = {**DEFAULT_QUOTE, **self.books.quotes.get(chain, {})}
+        for name in DEFAULT_QUOTE:
+            if name in spec:
+                quote[name] = str(spec[name])
+        _decimal(quote["fee"], "fee", allow_zero=True)
+        _decimal(quote["crossWithdrawMaxAmount"], "crossWithdrawMaxAmount")
+        signing.parse_l2_key(quote["crossWithdrawL2Key"])
+        self.books.quotes[chain] = quote
+        return quote
+
+    def script_fate(self, spec: dict[str, Any]) -> Fate:
+        outcome = str(spec.get("outcome", SUCCESS))
+        if outcome != SUCCESS and outcome not in OUTCOMES:
+            names = ", ".join([SUCCESS, *OUTCOMES])
+            raise ApiError("INVALID_PARAMETER", f"unknown outcome {outcome!r}; one of {names}")
+        fate = Fate(
+            outcome=outcome,
+            code=str(spec.get("code", "")),
+            reason=str(spec.get("reason", "")),
+            completed_eth_address=str(spec.get("l1CompletedEthAddress", "")),
+        )
+        if "withdrawId" in spec:
+            withdrawal = self.books.withdrawals.get(str(spec["withdrawId"]))
+            if withdrawal is None:
+                raise ApiError("NOT_FOUND", f"no withdrawal {spec['withdrawId']}")
+            self._check_outcome(Kind(withdrawal.kind), fate.outcome)
+            withdrawal.fate = fate
+        elif "clientId" in spec:
+            self.books.fates_by_client_id[str(spec["clientId"])] = fate
+        else:
+            self.books.pending_fates.append(fate)
+        return fate
+
+    def advance(self, seconds: float) -> int:
+        if seconds < 0:
+            raise ApiError("INVALID_PARAMETER", "the clock only moves forward")
+        self.books.clock_offset_ms += round(seconds * 1000)
+        return self.books.clock_offset_ms
+
+    def configure(self, spec: dict[str, Any]) -> Config:
+        for name in ("normal_step_ms", "cross_step_ms", "auth_window_ms"):
+            camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), name)
+            if camel in spec:
+                value = spec[camel]
+                if not isinstance(value, int) or value < 0:
+                    raise ApiError("INVALID_PARAMETER", f"{camel} must be a whole number >= 0")
+                setattr(self.books.config, name, value)
+        return self.books.config
+
+    # --- public and account reads ----------------------------------------------------------
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "global": DEFAULT_GLOBAL,
+            "coinList": self.books.coins,
+            "contractList": [],
+            "multiChain": self.books.multi_chain,
+        }
+
+    def account(self, account_id: str) -> Account:
+        account = self.books.accounts.get(account_id)
+        if account is None:
+            raise ApiError(
+                "ACCOUNT_NOT_FOUND",
+                f"account {account_id} does not exist",
+                {"accountId": account_id},
+            )
+        return account
+
+    def account_view(self, account: Account) -> dict[str, Any]:
+        return {
+            "id": account.account_id,
+            "userId": account.account_id,
+            "ethAddress": account.eth_address,
+            "l2Key": account.l2_key,
+            "clientAccountId": "",
+            "isSystemAccount": False,
+            "status": "NORMAL",
+            "createOrderPerMinuteLimit": 100,
+            "createdTime": str(account.created_ms),
+            "updatedTime": str(account.created_ms),
+        }
+
+    def accounts_for_key_check(self) -> list[Account]:
+        return list(self.books.accounts.values())
+
+    # --- withdrawals -----------------------------------------------------------------------
+
+    def create_withdrawal(
+        self, kind: Kind, account: Account, body: dict[str, Any], wall_ms: int
+    ) -> str:
+        client_field = "clientWithdrawId" if kind is Kind.NORMAL else "clientCrossWithdrawId"
+        required = _NORMAL_FIELDS if kind is Kind.NORMAL else _CROSS_FIELDS
+        for name in required:
+            if body.get(name) in (None, ""):
+                raise ApiError("INVALID_PARAMETER", f"{name} is required", {"field": name})
+        if str(body["accountId"]) != account.account_id:
+            raise ApiError(
+                "ACCOUNT_MISMATCH",
+                "accountId is not the signing account",
+                {"accountId": str(body["accountId"])},
+            )
+        client_id = str(body[client_field])
+        existing = self._by_client_id(kind, account.account_id, client_id)
+        if existing is not None:
+            if existing.body == body:
+                return existing.id
+            raise ApiError(
+                "CLIENT_ID_CONFLICT",
+                f"{client_field} {client_id} was used for a different request",
+                {client_field: client_id, "withdrawId": existing.id},
+            )
+        coin = self._coin(str(body["coinId"]))
+        amount = _decimal(body["amount"], "amount")
+        if amount % Decimal(coin["stepSize"]) != 0:
+            raise ApiError(
+                "AMOUNT_STEP_SIZE_INVALID",
+                f"amount must be a multiple of {coin['stepSize']}",
+                {"amount": str(body["amount"]), "stepSize": coin["stepSize"]},
+            )
+        _address(body["ethAddress"], "ethAddress")
+        expire = str(body["expireTime"])
+        if not _UINT.fullmatch(expire):
+            raise ApiError(
+                "INVALID_PARAMETER", "expireTime must be Unix milliseconds", {"field": "expireTime"}
+            )
+        if int(expire) < wall_ms + MIN_EXPIRY_MS:
+            raise ApiError(
+                "EXPIRE_TIME_TOO_SHORT",
+                "expireTime must be at least 24 hours after creation",
+                {"expireTime": expire, "minExpireTime": str(wall_ms + MIN_EXPIRY_MS)},
+            )
+        lp_key = ""
+        if kind is Kind.CROSS:
+            lp_key = self._check_cross(body, amount)
+        self._check_l2_signature(kind, body, coin, account, lp_key)
+        available = Decimal(account.available.get(coin["coinId"], "0"))
+        if amount > available:
+            raise ApiError(
+                "BALANCE_NOT_ENOUGH",
+                "available balance is lower than the amount",
+                {"available": str(available), "amount": str(body["amount"])},
+            )
+        account.available[coin["coinId"]] = str(available - amount)
+        account.reserved[coin["coinId"]] = str(
+            Decimal(account.reserved.get(coin["coinId"], "0")) + amount
+        )
+        fate = self.books.fates_by_client_id.pop(client_id, None)
+        if fate is None and self.books.pending_fates:
+            fate = self.books.pending_fates.pop(0)
+        fate = fate or Fate()
+        if fate.outcome != SUCCESS and kind not in OUTCOMES[fate.outcome].failed_status:
+            fate = Fate()  # an outcome the kind cannot have (e.g. L1 reject of a normal one)
+        now = self.lifecycle_now(wall_ms)
+        withdrawal = Withdrawal(
+            id=self._new_id(),
+            kind=kind.value,
+            account_id=account.account_id,
+            body=body,
+            created_ms=now,
+            fate=fate,
+            transitions=[(WALKS[kind][0], now)],
+            lp_l2_key=lp_key,
+        )
+        self.books.withdrawals[withdrawal.id] = withdrawal
+        return withdrawal.id
+
+    def withdrawals_by_id(
+        self, kind: Kind, account: Account, ids: list[str], wall_ms: int
+    ) -> list[dict[str, Any]]:
+        now = self.lifecycle_now(wall_ms)
+        records = []
+        for withdraw_id in ids:
+            withdrawal = self.books.withdrawals.get(withdraw_id)
+            if (
+                withdrawal
+                and withdrawal.kind == kind.value
+                and withdrawal.account_id == account.account_id
+            ):
+                self._walk(withdrawal, now)
+                records.append(_record(withdrawal))
+        return records
+
+    def sign_info(self, chain_id: str, amount: str) -> dict[str, str]:
+        self._chain(chain_id)
+        _decimal(amount, "amount")
+        return {
+            **DEFAULT_QUOTE,
+            **self.books.quotes.get("*", {}),
+            **self.books.quotes.get(chain_id, {}),
+        }
+
+    def withdrawable(self, address: str, wall_ms: int) -> str:
+        _address(address, "address")
+        now = self.lifecycle_now(wall_ms)
+        total = Decimal(0)
+        for withdrawal in self.books.withdrawals.values():
+            self._walk(withdrawal, now)
+            if (
+                withdrawal.kind == Kind.NORMAL.value
+                and withdrawal.status == WALKS[Kind.NORMAL][-1]
+                and str(withdrawal.body["ethAddress"]).lower() == address.lower()
+            ):
+                total += Decimal(str(withdrawal.body["amount"]))
+        return str(total)
+
+    def orders_page(self, account: Account, query: dict[str, str], wall_ms: int) -> dict[str, Any]:
+        size_text = query.get("size", "")
+        if not _UINT.fullmatch(size_text) or not 1 <= int(size_text) <= 100:
+            raise ApiError("INVALID_PARAMETER", "size must be 1..100", {"field": "size"})
+        start = _optional_uint(query, "startTime")
+        end = _optional_uint(query, "endTime")
+        types = {t for t in query.get("typeList", "").split(",") if t}
+        chain = query.get("chainId", "")
+        now = self.lifecycle_now(wall_ms)
+        orders = []
+        for withdrawal in self.books.withdrawals.values():
+            if withdrawal.account_id != account.account_id:
+                continue
+            self._walk(withdrawal, now)
+            order = _order(withdrawal, self._chain_name(withdrawal))
+            seconds = int(order["time"])
+            if (start is not None and seconds < start) or (end is not None and seconds >= end):
+                continue
+            if (types and order["type"] not in types) or (chain and order["chainId"] != chain):
+                continue
+            orders.append(order)
+        orders.sort(key=lambda o: (int(o["time"]), int(o["orderId"])), reverse=True)
+        offset = query.get("offsetData", "")
+        if offset:
+            last = _decode_offset(offset)
+            position = next((i for i, o in enumerate(orders) if o["orderId"] == last), None)
+            if position is None:
+                raise ApiError(
+                    "INVALID_PARAMETER", "offsetData is not valid here", {"field": "offsetData"}
+                )
+            orders = orders[position + 1 :]
+        page = orders[: int(size_text)]
+        more = len(orders) > len(page)
+        return {
+            "dataList": page,
+            "nextPageOffsetData": _encode_offset(page[-1]["orderId"]) if more else "",
+        }
+
+    def snapshot(self, wall_ms: int) -> dict[str, Any]:
+        now = self.lifecycle_now(wall_ms)
+        for withdrawal in self.books.withdrawals.values():
+            self._walk(withdrawal, now)
+        return asdict(self.books)
+
+    # --- rules -----------------------------------------------------------------------------
+
+    def _check_cross(self, body: dict[str, Any], amount: Decimal) -> str:
+        chain_id = str(body["chainId"])
+        if not _UINT.fullmatch(chain_id):
+            raise ApiError("INVALID_PARAMETER", "chainId must be a number", {"field": "chainId"})
+        chain = self._chain(chain_id)
+        _address(body["erc20Address"], "erc20Address")
+        tokens = [
+            t
+            for t in chain["tokenList"]
+            if t["tokenAddress"].lower() == str(body["erc20Address"]).lower()
+        ]
+        if not tokens:
+            raise ApiError(
+                "ERC20_ADDRESS_MISMATCH",
+                "erc20Address is not this coin's token on the chain",
+                {"erc20Address": str(body["erc20Address"]), "chainId": chain_id},
+            )
+        if not chain["allowWithdraw"] or not tokens[0]["withdrawEnable"]:
+            raise ApiError(
+                "CHAIN_WITHDRAW_DISABLED",
+                f"withdrawals to {chain['chain']} are disabled",
+                {"chainId": chain_id},
+            )
+        limits = self.books.multi_chain
+        if amount < Decimal(limits["minWithdraw"]):
+            raise ApiError(
+                "AMOUNT_BELOW_MIN",
+                f"minimum withdrawal is {limits['minWithdraw']}",
+                {"minWithdraw": limits["minWithdraw"]},
+            )
+        if amount > Decimal(limits["maxWithdraw"]):
+            raise ApiError(
+                "AMOUNT_ABOVE_MAX",
+                f"maximum withdrawal is {limits['maxWithdraw']}",
+                {"maxWithdraw": limits["maxWithdraw"]},
+            )
+        quote = self.sign_info(chain_id, str(body["amount"]))
+        if amount > Decimal(quote["crossWithdrawMaxAmount"]):
+            raise ApiError(
+                "AMOUNT_ABOVE_CROSS_MAX",
+                "amount is above the cross-withdraw maximum",
+                {"crossWithdrawMaxAmount": quote["crossWithdrawMaxAmount"]},
+            )
+        if str(body["lpAccountId"]) != quote["lpAccountId"]:
+            raise ApiError(
+                "LP_ACCOUNT_MISMATCH",
+                "lpAccountId does not match the current quote",
+                {"lpAccountId": quote["lpAccountId"]},
+            )
+        if _decimal(body["fee"], "fee", allow_zero=True) != Decimal(quote["fee"]):
+            raise ApiError(
+                "FEE_MISMATCH", "fee does not match the current quote", {"fee": quote["fee"]}
+            )
+        return quote["crossWithdrawL2Key"]
+
+    def _check_l2_signature(
+        self, kind: Kind, body: dict[str, Any], coin: dict[str, Any], account: Account, lp_key: str
+    ) -> None:
+        signature = str(body["l2Signature"])
+        if not _SIGNATURE.fullmatch(signature):
+            raise ApiError(
+                "L2_SIGNATURE_MALFORMED",
+                "l2Signature must be r||s, 128 hex digits",
+                {"field": "l2Signature"},
+            )
+        meta = signing.CoinMeta(coin["coinId"], coin["starkExAssetId"], coin["starkExResolution"])
+        try:
+            msg = (
+                signing.normal_withdraw_message_hash(body, meta)
+                if kind is Kind.NORMAL
+                else signing.cross_withdraw_message_hash(body, meta, lp_key)
+            )
+        except signing.SigningError as err:
+            raise ApiError("INVALID_PARAMETER", str(err), {"field": "body"}) from err
+        if not verify_stark(msg, signature, account.l2_key):
+            raise ApiError(
+                "L2_SIGNATURE_INVALID",
+                "l2Signature does not match the withdrawal",
+                {"field": "l2Signature"},
+            )
+
+    def _walk(self, withdrawal: Withdrawal, now: int) -> None:
+        """Move a withdrawal along its walk as far as the lifecycle clock allows."""
+        kind = Kind(withdrawal.kind)
+        walk = WALKS[kind]
+        step = (
+            self.books.config.normal_step_ms
+            if kind is Kind.NORMAL
+            else self.books.config.cross_step_ms
+        )
+        outcome = OUTCOMES.get(withdrawal.fate.outcome)
+        while withdrawal.status in walk and withdrawal.status != walk[-1]:
+            due = withdrawal.transitions[-1][1] + step
+            if due > now:
+                return
+            if outcome is not None and withdrawal.status == outcome.fails_during[kind]:
+                withdrawal.transitions.append((outcome.failed_status[kind], due))
+            else:
+                withdrawal.transitions.append((walk[walk.index(withdrawal.status) + 1], due))
+        self._settle(withdrawal)
+
+    def _settle(self, withdrawal: Withdrawal) -> None:
+        """Release or consume the reservation once, when the walk ends."""
+        if withdrawal.settled:
+            return
+        withdrawal.settled = True
+        account = self.books.accounts[withdrawal.account_id]
+        coin_id = str(withdrawal.body["coinId"])
+        amount = Decimal(str(withdrawal.body["amount"]))
+        account.reserved[coin_id] = str(Decimal(account.reserved.get(coin_id, "0")) - amount)
+        if withdrawal.status not in WALKS[Kind(withdrawal.kind)]:
+            account.available[coin_id] = str(Decimal(account.available.get(coin_id, "0")) + amount)
+
+    def _check_outcome(self, kind: Kind, outcome: str) -> None:
+        if outcome != SUCCESS and kind not in OUTCOMES[outcome].failed_status:
+            raise ApiError(
+                "INVALID_PARAMETER", f"{outcome} cannot happen to a {kind.value.lower()} withdrawal"
+            )
+
+    def _by_client_id(self, kind: Kind, account_id: str, client_id: str) -> Withdrawal | None:
+        field_name = "clientWithdrawId" if kind is Kind.NORMAL else "clientCrossWithdrawId"
+        return next(
+            (
+                w
+                for w in self.books.withdrawals.values()
+                if w.kind == kind.value
+                and w.account_id == account_id
+                and str(w.body.get(field_name)) == client_id
+            ),
+            None,
+        )
+
+    def _coin(self, coin_id: str) -> dict[str, Any]:
+        for coin in self.books.coins:
+            if coin["coinId"] == coin_id:
+                return coin
+        raise ApiError("COIN_NOT_FOUND", f"unknown coinId {coin_id}", {"coinId": coin_id})
+
+    def _chain(self, chain_id: str) -> dict[str, Any]:
+        for chain in self.books.multi_chain["chainList"]:
+            if chain["chainId"] == chain_id:
+                return dict(chain)
+        raise ApiError(
+            "CHAIN_NOT_SUPPORTED", f"chain {chain_id} is not supported", {"chainId": chain_id}
+        )
+
+    def _chain_name(self, withdrawal: Withdrawal) -> str:
+        if withdrawal.kind == Kind.NORMAL.value:
+            return "Ethereum"
+        return str(self._chain(str(withdrawal.body["chainId"]))["chain"])
+
+    def _new_id(self) -> str:
+        self.books.next_id += 1
+        return str(self.books.next_id)
+
+
+_NORMAL_FIELDS = (
+    "accountId",
+    "coinId",
+    "amount",
+    "ethAddress",
+    "clientWithdrawId",
+    "expireTime",
+    "l2Signature",
+)
+_CROSS_FIELDS = (
+    *_NORMAL_FIELDS[:5],
+    "erc20Address",
+    "lpAccountId",
+    "clientCrossWithdrawId",
+    "expireTime",
+    "l2Signature",
+    "fee",
+    "chainId",
+)
+
+
+def verify_stark(msg: int, signature_hex: str, l2_key: str) -> bool:
+    """StarkEx ECDSA check of an r||s hex signature against an l2Key, never raising."""
+    r, s = int(signature_hex[:64], 16), int(signature_hex[64:128], 16)
+    if not (0 < r < EC_ORDER and 0 < s < EC_ORDER and 0 <= msg < 2**251):
+        return False
+    try:
+        return bool(verify_message_signature(msg, [r, s], signing.parse_l2_key(l2_key)))
+    except (ValueError, signing.SigningError):
+        return False
+
+
+def _record(w: Withdrawal) -> dict[str, Any]:
+    """A withdrawal as getNormalWithdrawById / getCrossWithdrawById return it."""
+    kind = Kind(w.kind)
+    body = w.body
+    signature = str(body["l2Signature"])
+    client_field = "clientWithdrawId" if kind is Kind.NORMAL else "clientCrossWithdrawId"
+    record: dict[str, Any] = {
+        "id": w.id,
+        "userId": w.account_id,
+        "accountId": w.account_id,
+        "coinId": str(body["coinId"]),
+        "amount": str(body["amount"]),
+        "ethAddress": str(body["ethAddress"]),
+        client_field: str(body[client_field]),
+        "l2Nonce": str(signing.nonce_from_client_id(str(body[client_field]))),
+        "l2ExpireTime": str(int(str(body["expireTime"])) // MS_PER_HOUR),
+        "l2Signature": {"r": "0x" + signature[:64], "s": "0x" + signature[64:], "v": ""},
+        "status": w.status,
+        "createdTime": str(w.created_ms),
+        "updatedTime": str(w.transitions[-1][1]),
+    }
+    walk = WALKS[kind]
+    if len(w.transitions) > 1 and w.transitions[1][0] in walk:
+        record["riskSignature"] = {"r": _tx_hash(w, "risk-r"), "s": _tx_hash(w, "risk-s"), "v": ""}
+    outcome = OUTCOMES.get(w.fate.outcome)
+    detail = outcome.detail if w.status not in walk and outcome else None
+    if kind is Kind.NORMAL:
+        record.update(_normal_progress(w))
+    else:
+        record.update(_cross_progress(w, detail))
+    record.update(_failure_detail(w, detail))
+    return record
+
+
+def _normal_progress(w: Withdrawal) -> dict[str, Any]:
+    walk = WALKS[Kind.NORMAL]
+    fields: dict[str, Any] = {}
+    if w.reached(walk[2]) is not None:
+        fields["tradeWithdrawId"] = str(int(w.id) + 7)
+    confirmed = w.reached(walk[4])
+    if confirmed is not None:
+        fields.update(l1ConfirmedTx=_l1_tx(w, "confirm", confirmed), l1ConfirmedTime=str(confirmed))
+    completed = w.reached(walk[5])
+    if completed is not None:
+        fields["l1CompletedTime"] = str(completed)
+        if w.fate.completed_eth_address:
+            fields["l1CompletedEthAddress"] = w.fate.completed_eth_address
+    return fields
+
+
+def _cross_progress(w: Withdrawal, detail: str | None) -> dict[str, Any]:
+    walk = WALKS[Kind.CROSS]
+    body = w.body
+    fail_at = w.transitions[-1][1]
+    fields: dict[str, Any] = {
+        "erc20Address": str(body["erc20Address"]),
+        "lpAccountId": str(body["lpAccountId"]),
+        "lpAccountL2Key": w.lp_l2_key,
+        "fee": str(body["fee"]),
+        "chainId": str(body["chainId"]),
+        "transferOutId": str(int(w.id) + 3),
+    }
+    censored = w.reached(walk[5])
+    if censored is not None or detail in {"censor", "l2", "l1"}:
+        fields.update(
+            censorTxId=str(int(w.id) % 10_000_000),
+            censorTime=str(censored or fail_at),
+            collateralTransactionId=str(int(w.id) + 5),
+        )
+    l2_done = w.reached(walk[6])
+    if l2_done is not None or detail in {"l2", "l1"}:
+        fields.update(l2TxId=str(int(w.id) % 1_000_000_000), l2HandleTime=str(l2_done or fail_at))
+    confirmed = w.reached(walk[7])
+    if confirmed is not None:
+        fields.update(l1ConfirmedTx=_l1_tx(w, "confirm", confirmed), l1ConfirmedTime=str(confirmed))
+    completed = w.reached(walk[8])
+    if completed is not None:
+        fields.update(
+            l1CompletedTx=_l1_tx(w, "complete", completed),
+            l1CompletedTime=str(completed),
+            l1CompletedEthAddress=w.fate.completed_eth_address or str(body["ethAddress"]),
+        )
+    return fields
+
+
+def _failure_detail(w: Withdrawal, detail: str | None) -> dict[str, str]:
+    """The reject code and reason fields; scripted codes win over the generic defaults."""
+    if detail == "censor":
+        return {
+            "censorFailCode": w.fate.code or "CENSOR_REJECTED",
+            "censorFailReason": w.fate.reason or "censor check failed",
+        }
+    if detail == "l2":
+        return {
+            "l2RejectCode": w.fate.code or "L2_REJECTED",
+            "l2RejectReason": w.fate.reason or "rejected by the StarkEx operator",
+            "l2RejectTime": str(w.transitions[-1][1]),
+        }
+    if detail == "l1":
+        return {
+            "l1RejectedReasonCode": w.fate.code or "L1_REJECTED",
+            "l1RejectedReasonMsg": w.fate.reason or "the L1 transaction was rejected",
+        }
+    return {}
+
+
+def _order(w: Withdrawal, chain_name: str) -> dict[str, Any]:
+    kind = Kind(w.kind)
+    walk = WALKS[kind]
+    status = (
+        ORDER_STATUS_SUCCESS
+        if w.status == walk[-1]
+        else ORDER_STATUS_PENDING
+        if w.status in walk
+        else ORDER_STATUS_FAILED
+    )
+    body = w.body
+    return {
+        "orderId": w.id,
+        "time": str(w.created_ms // 1000),
+        "type": kind.order_type,
+        "status": status,
+        "amount": str(body["amount"]),
+        "fee": str(body.get("fee", "")),
+        "txId": _tx_hash(w, "complete") if status == ORDER_STATUS_SUCCESS else "",
+        "chain": chain_name,
+        "address": str(body["ethAddress"]),
+        "coin": "USDT",
+        "chainId": str(body.get("chainId", "1")),
+        "transferSenderAccountId": w.account_id if kind is Kind.CROSS else "0",
+        "transferReceiverAccountId": str(body.get("lpAccountId", "0")),
+    }
+
+
+def _tx_hash(w: Withdrawal, purpose: str) -> str:
+    return "0x" + hashlib.sha256(f"{w.id}:{purpose}".encode()).hexdigest()
+
+
+def _l1_tx(w: Withdrawal, purpose: str, at_ms: int) -> dict[str, Any]:
+    return {
+        "hash": _tx_hash(w, purpose),
+        "index": int(w.id) % 97,
+        "time": str(at_ms),
+        "blockHeight": str(19_000_000 + at_ms // 12_000 % 1_000_000),
+    }
+
+
+def _str(spec: dict[str, Any], name: str) -> str:
+    value = spec.get(name)
+    if not isinstance(value, str) or not value:
+        raise ApiError("INVALID_PARAMETER", f"{name} is required", {"field": name})
+    return value
+
+
+def _decimal(value: Any, name: str, *, allow_zero: bool = False) -> Decimal:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _DECIMAL.fullmatch(text):
+        raise ApiError(
+            "AMOUNT_INVALID" if name == "amount" else "INVALID_PARAMETER",
+            f"{name} must be a plain positive decimal",
+            {"field": name},
+        )
+    number = Decimal(text)
+    if number == 0 and not allow_zero:
+        raise ApiError(
+            "AMOUNT_INVALID" if name == "amount" else "INVALID_PARAMETER",
+            f"{name} must be greater than zero",
+            {"field": name},
+        )
+    return number
+
+
+def _address(value: Any, name: str) -> None:
+    text = str(value)
+    digits = text[2:]
+    if not _ADDRESS.fullmatch(text) or (
+        digits != digits.lower() and digits != digits.upper() and not is_checksum_address(text)
+    ):
+        raise ApiError("ETH_ADDRESS_INVALID", f"{name} is not a valid address", {"field": name})
+
+
+def _optional_uint(query: dict[str, str], name: str) -> int | None:
+    if name not in query or query[name] == "":
+        return None
+    if not _UINT.fullmatch(query[name]):
+        raise ApiError("INVALID_PARAMETER", f"{name} must be Unix seconds", {"field": name})
+    return int(query[name])
+
+
+def _encode_offset(order_id: str) -> str:
+    return base64.urlsafe_b64encode(f"after:{order_id}".encode()).decode().rstrip("=")
+
+
+def _decode_offset(offset: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(offset + "=" * (-len(offset) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as err:
+        raise ApiError(
+            "INVALID_PARAMETER", "offsetData is malformed", {"field": "offsetData"}
+        ) from err
+    if not text.startswith("after:"):
+        raise ApiError("INVALID_PARAMETER", "offsetData is malformed", {"field": "offsetData"})
+    return text.removeprefix("after:")
+
+
+def _load(path: Path) -> Books:
+    raw = json.loads(path.read_text())
+    books = Books(
+        accounts={k: Account(**v) for k, v in raw["accounts"].items()},
+        withdrawals={
+            k: Withdrawal(
+                **{
+                    **v,
+                    "fate": Fate(**v["fate"]),
+                    "transitions": [tuple(t) for t in v["transitions"]],
+                }
+            )
+            for k, v in raw["withdrawals"].items()
+        },
+        quotes=raw["quotes"],
+        pending_fates=[Fate(**f) for f in raw["pending_fates"]],
+        fates_by_client_id={k: Fate(**f) for k, f in raw["fates_by_client_id"].items()},
+        clock_offset_ms=raw["clock_offset_ms"],
+        next_id=raw["next_id"],
+        config=Config(**raw["config"]),
+        coins=raw["coins"],
+        multi_chain=raw["multi_chain"],
+    )
+    return books
