@@ -1,0 +1,255 @@
+"""Drafts checked the way a treasury lead would check them, before anyone is asked to approve.
+
+A draft is text a person typed plus, for a cross-chain withdrawal, the LP quote the bot fetched.
+It becomes ``WithdrawalContent`` only if the drafter may draft, edgeX offers the coin (and chain,
+with withdrawals switched on), the amount is exact, within the coin's step and within both the
+exchange's and the policy's bounds, the destination is checksummed and allowed, the quote can
+take the amount at a fee the policy accepts, and the rolling 24-hour limit still has room.
+Refusing here is cheap; an approved mistake is not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from approvals.addresses import canonical_address, parse_address
+from approvals.content import Kind, WithdrawalContent, canonical_l2_key
+from approvals.errors import DraftRefused, InvalidAmount
+from approvals.evaluation import choose_tier, coin_policy
+from approvals.membership import Membership
+from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata
+from approvals.money import decimal_places, exact_sum, format_amount, parse_amount
+from approvals.policy import FeeCapRule, Policy
+
+__all__ = [
+    "CrossDraft",
+    "Draft",
+    "NormalDraft",
+    "check_daily_limit",
+    "requote_content",
+    "validate_draft",
+]
+
+_ACCOUNT = re.compile(r"[1-9][0-9]{0,19}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalDraft:
+    """A withdrawal to an L1 address, as typed: ``amount`` and ``destination`` are raw text."""
+
+    account_id: str
+    coin: str
+    amount: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrossDraft:
+    """A withdrawal paid out by an LP on ``chain_id``, with the quote fetched for it."""
+
+    account_id: str
+    coin: str
+    amount: str
+    destination: str
+    chain_id: int
+    quote: CrossQuote
+
+
+Draft = NormalDraft | CrossDraft
+
+
+def validate_draft(
+    draft: Draft,
+    *,
+    requester: str,
+    exchange: ExchangeMetadata,
+    policy: Policy,
+    membership: Membership,
+    withdrawn_in_window: Decimal,
+) -> WithdrawalContent:
+    """The content to approve, or the first reason a treasury lead would refuse the draft.
+
+    ``withdrawn_in_window`` is the amount of this coin already withdrawn or on its way out in the
+    last 24 hours (approved, submitting, submitted or completed requests), summed by the caller.
+    """
+    if requester not in membership.requesters:
+        raise DraftRefused(
+            "You are not in the requester group of the approval policy, so you cannot draft "
+            "withdrawals; ask a treasury lead to add you"
+        )
+    if not _ACCOUNT.fullmatch(draft.account_id):
+        raise DraftRefused(
+            f"The edgeX account id {draft.account_id[:40]!r} is not an account number",
+            field="account",
+        )
+    coin = exchange.coin_named(draft.coin)
+    if coin is None:
+        offered = ", ".join(c.name for c in exchange.coins) or "nothing"
+        raise DraftRefused(
+            f"edgeX has no coin named {draft.coin[:20]!r}; it offers {offered}", field="coin"
+        )
+    coin_policy(policy, coin.name)
+    amount = parse_amount(draft.amount, step=coin.step_size, unit=coin.name)
+    _check_exchange_bounds(amount, coin)
+    destination = parse_address(draft.destination)
+    if isinstance(draft, CrossDraft):
+        content = _cross_content(draft, coin, amount, destination, policy)
+    else:
+        content = WithdrawalContent(
+            kind=Kind.NORMAL,
+            account_id=draft.account_id,
+            coin_id=coin.coin_id,
+            coin_name=coin.name,
+            amount=amount,
+            destination=destination,
+            chain_id=exchange.l1_chain_id,
+        )
+    choose_tier(policy, content)
+    check_daily_limit(policy, content, withdrawn_in_window)
+    return content
+
+
+def _check_exchange_bounds(amount: Decimal, coin: Coin) -> None:
+    unit = coin.name
+    if coin.min_withdraw is not None and amount < coin.min_withdraw:
+        raise DraftRefused(
+            f"{format_amount(amount)} {unit} is below edgeX's minimum withdrawal of "
+            f"{format_amount(coin.min_withdraw)} {unit}",
+            field="amount",
+        )
+    if coin.max_withdraw is not None and amount > coin.max_withdraw:
+        raise DraftRefused(
+            f"{format_amount(amount)} {unit} is above edgeX's maximum withdrawal of "
+            f"{format_amount(coin.max_withdraw)} {unit}",
+            field="amount",
+        )
+
+
+def _cross_content(
+    draft: CrossDraft, coin: Coin, amount: Decimal, destination: str, policy: Policy
+) -> WithdrawalContent:
+    rule = _fee_rule(policy)
+    chain = _chain(coin, draft.chain_id)
+    token = next((t for t in chain.tokens if t.token == coin.name), None)
+    if token is None:
+        raise DraftRefused(f"edgeX lists no {coin.name} token on {chain.name}", field="chain")
+    if not token.withdraw_enabled:
+        raise DraftRefused(
+            f"edgeX has {coin.name} withdrawals on {chain.name} switched off right now; try "
+            "later or pick another chain",
+            field="chain",
+        )
+    if decimal_places(amount) > token.decimals:
+        raise InvalidAmount(
+            f"The amount {amount} {coin.name} has more decimal places than {coin.name} has on "
+            f"{chain.name} ({token.decimals})"
+        )
+    lp_key = _check_quote(amount, coin.name, chain.chain_id, draft.quote)
+    return WithdrawalContent(
+        kind=Kind.CROSS,
+        account_id=draft.account_id,
+        coin_id=coin.coin_id,
+        coin_name=coin.name,
+        amount=amount,
+        destination=destination,
+        chain_id=chain.chain_id,
+        erc20_address=canonical_address(token.address),
+        lp_account_id=draft.quote.lp_account_id,
+        lp_l2_key=lp_key,
+        fee_cap=rule.cap_for(draft.quote.fee, amount, coin=coin.name),
+    )
+
+
+def _fee_rule(policy: Policy) -> FeeCapRule:
+    if policy.cross_fee is None:
+        raise DraftRefused(
+            "The approval policy sets no fee cap for cross-chain withdrawals, so they are "
+            "refused; withdraw to L1 instead or ask a treasury lead",
+            field="chain",
+        )
+    return policy.cross_fee
+
+
+def _chain(coin: Coin, chain_id: int) -> Chain:
+    chain = next((c for c in coin.chains if c.chain_id == chain_id), None)
+    if chain is None:
+        offered = ", ".join(f"{c.name} ({c.chain_id})" for c in coin.chains)
+        raise DraftRefused(
+            f"edgeX offers no {coin.name} withdrawals to chain {chain_id}"
+            + (f"; it offers {offered}" if offered else ""),
+            field="chain",
+        )
+    if not chain.withdraw_allowed:
+        raise DraftRefused(
+            f"edgeX has withdrawals to {chain.name} switched off right now; try later or pick "
+            "another chain",
+            field="chain",
+        )
+    return chain
+
+
+def _check_quote(amount: Decimal, unit: str, chain_id: int, quote: CrossQuote) -> str:
+    """The quote's LP key in canonical form, once the quote is usable and can take the amount."""
+    try:
+        lp_key = canonical_l2_key(quote.lp_l2_key)
+    except ValueError:
+        lp_key = ""
+    if not lp_key or not _ACCOUNT.fullmatch(quote.lp_account_id) or quote.fee < 0:
+        raise DraftRefused("edgeX returned an unusable cross-withdrawal quote; try again")
+    if amount > quote.max_amount:
+        raise DraftRefused(
+            f"{format_amount(amount)} {unit} is above the {format_amount(quote.max_amount)} "
+            f"{unit} the liquidity provider can pay out on chain {chain_id} right now; lower "
+            "the amount or try later",
+            field="amount",
+        )
+    return lp_key
+
+
+def requote_content(
+    content: WithdrawalContent, quote: CrossQuote, policy: Policy
+) -> WithdrawalContent:
+    """The content under a new LP quote: unchanged if the quote fits what was approved.
+
+    A quote fits when it comes from the same LP account and key, can take the amount, and its
+    fee is within the approved cap; then the content hash, and with it every approval, stands.
+    Otherwise the LP fields and a new cap (from the policy's rule) replace the old ones, so the
+    hash changes and earlier approvals are void.
+    """
+    if content.kind is not Kind.CROSS or content.fee_cap is None:
+        raise ValueError("only a cross withdrawal has a quote")
+    lp_key = _check_quote(content.amount, content.coin_name, content.chain_id, quote)
+    if (
+        quote.lp_account_id == content.lp_account_id
+        and lp_key == content.lp_l2_key
+        and quote.fee <= content.fee_cap
+    ):
+        return content
+    fee_cap = _fee_rule(policy).cap_for(quote.fee, content.amount, coin=content.coin_name)
+    return replace(content, lp_account_id=quote.lp_account_id, lp_l2_key=lp_key, fee_cap=fee_cap)
+
+
+def check_daily_limit(
+    policy: Policy, content: WithdrawalContent, withdrawn_in_window: Decimal
+) -> None:
+    """Refuse content that would take the coin past its rolling 24-hour limit."""
+    if withdrawn_in_window < 0:
+        raise ValueError(f"withdrawn amount cannot be negative: {withdrawn_in_window}")
+    coin = coin_policy(policy, content.coin_name)
+    unit = content.coin_name
+    total = exact_sum(withdrawn_in_window, content.amount)
+    if total > coin.daily_limit:
+        room = coin.daily_limit - withdrawn_in_window
+        left = (
+            f"at most {format_amount(room)} {unit} can be withdrawn now"
+            if room > 0
+            else "nothing more can be withdrawn until earlier withdrawals leave the window"
+        )
+        raise DraftRefused(
+            f"{format_amount(content.amount)} {unit} would bring the last 24 hours' {unit} "
+            f"withdrawals to {format_amount(total)} {unit}, above the policy's daily limit of "
+            f"{format_amount(coin.daily_limit)} {unit}; {left}",
+            field="amount",
+        )

@@ -1,0 +1,72 @@
+"""The exchange facts a draft is checked against, as plain values the bot fills in.
+
+The bot reads them from edgeX (``getMetaData``: ``coinList`` and ``multiChain``, protocol notes
+section 4; ``getCrossWithdrawSignInfo``, section 6) and converts strings to ``Decimal`` and
+addresses to checksummed form on the way in. Keeping them as dataclasses here means the domain
+never depends on the HTTP client, and tests can state any exchange situation directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = ["Chain", "Coin", "CrossQuote", "ExchangeMetadata", "Token"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``multiChain.chainList[].tokenList[]``: the ERC-20 an LP pays out on one chain."""
+
+    token: str
+    address: str
+    decimals: int
+    withdraw_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """``multiChain.chainList[]``: a chain cross withdrawals can pay out on."""
+
+    name: str
+    chain_id: int
+    withdraw_allowed: bool
+    tokens: tuple[Token, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Coin:
+    """``coinList[]`` plus the coin's ``multiChain`` limits and chains.
+
+    ``min_withdraw`` / ``max_withdraw`` are the exchange's own bounds (``None`` when edgeX states
+    none); ``chains`` is empty for a coin edgeX offers no cross withdrawals of.
+    """
+
+    coin_id: str
+    name: str
+    step_size: Decimal
+    min_withdraw: Decimal | None = None
+    max_withdraw: Decimal | None = None
+    chains: tuple[Chain, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeMetadata:
+    """What edgeX currently offers; ``l1_chain_id`` is where normal withdrawals land."""
+
+    l1_chain_id: int
+    coins: tuple[Coin, ...]
+
+    def coin_named(self, name: str) -> Coin | None:
+        """Coins are chosen by the name people know (``USDT``), signed by id."""
+        return next((coin for coin in self.coins if coin.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossQuote:
+    """``getCrossWithdrawSignInfo``: who pays out, their L2 key, how much they can take, the fee."""
+
+    lp_account_id: str
+    lp_l2_key: str
+    max_amount: Decimal
+    fee: Decimal
