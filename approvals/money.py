@@ -38,7 +38,7 @@ _EXACT = Context(prec=100, traps=[Inexact, InvalidOperation, Overflow, DivisionB
 
 _PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 _NEGATIVE = re.compile(r"-\s*[0-9]*\.?[0-9]+", re.ASCII)
-_EXPONENT = re.compile(r"[+-]?[0-9]*\.?[0-9]*[eE][+-]?[0-9]+", re.ASCII)
+_EXPONENT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+", re.ASCII)
 _NOT_A_NUMBER = re.compile(r"[+-]?(s?nan|inf(inity)?)", re.ASCII | re.IGNORECASE)
 _SEPARATED = re.compile(r"[0-9][0-9,_' ]*[,_' ][0-9][0-9,_' ]*(\.[0-9]+)?", re.ASCII)
 
@@ -66,9 +66,13 @@ def parse_amount(
     if _NOT_A_NUMBER.fullmatch(text):
         raise InvalidAmount(f"{what} {text!r} is not a number")
     if _EXPONENT.fullmatch(text):
-        raise InvalidAmount(
-            f"{what} {text} uses an exponent; write the number out in full, e.g. 1000 for 1e3"
+        spelled = Decimal(text)
+        hint = (
+            f"write it out in full: {format(spelled, 'f')}"
+            if abs(spelled.adjusted()) <= MAX_AMOUNT_CHARS // 2
+            else "write the number out in full"
         )
+        raise InvalidAmount(f"{what} {text} uses an exponent; {hint}")
     if _NEGATIVE.fullmatch(text):
         raise InvalidAmount(f"{what} {shown} is negative; it must be more than zero")
     if _SEPARATED.fullmatch(text):

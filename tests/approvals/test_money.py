@@ -1,0 +1,106 @@
+"""Money parsing and arithmetic: exact or refused, never rounded, never float."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, Inexact
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from approvals.errors import InvalidAmount
+from approvals.money import (
+    canonical_decimal,
+    decimal_places,
+    exact_product,
+    exact_sum,
+    format_amount,
+    is_multiple,
+    parse_amount,
+)
+
+STEP = Decimal("0.000001")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", "1"), ("1.5", "1.5"), (" 0.000001 ", "0.000001"), ("007.10", "7.10"), (12, "12")],
+)
+def test_accepts_exact_amounts(text: object, expected: str) -> None:
+    assert parse_amount(text, step=STEP) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (1.5, "is a floating-point number"),
+        (True, "is true/false"),
+        (None, "must be a number written as text"),
+        ("1" * 41, "is too long (41 characters)"),
+        ("sNaN", "is not a number"),
+        ("-inf", "is not a number"),
+    ],
+)
+def test_refuses_what_is_not_exact_text(value: object, fragment: str) -> None:
+    with pytest.raises(InvalidAmount, match=re.escape(fragment)):
+        parse_amount(value)
+
+
+def test_zero_allowed_only_when_asked() -> None:
+    assert parse_amount("0", allow_zero=True) == 0
+    with pytest.raises(InvalidAmount, match="is zero"):
+        parse_amount("0")
+
+
+def test_step_need_not_be_a_power_of_ten() -> None:
+    assert parse_amount("2.5", step=Decimal("0.5")) == Decimal("2.5")
+    with pytest.raises(InvalidAmount, match=r"moves in steps of 0\.5"):
+        parse_amount("2.25", step=Decimal("0.5"), unit="XYZ")
+    with pytest.raises(ValueError, match="a step must be positive"):
+        is_multiple(Decimal(1), Decimal(0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.,-+eE nNaAiIfF_'", max_size=24))
+def test_any_text_is_an_exact_amount_or_an_invalid_amount(text: str) -> None:
+    try:
+        amount = parse_amount(text, step=STEP)
+    except InvalidAmount:
+        return
+    assert amount > 0
+    assert amount == Decimal(text.strip())
+    assert is_multiple(amount, STEP)
+    assert "e" not in text.lower()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**18, places=6, allow_nan=False))
+def test_canonical_spelling_round_trips(value: Decimal) -> None:
+    text = canonical_decimal(value)
+    assert "E" not in text
+    assert Decimal(text) == value
+    assert canonical_decimal(Decimal(text + ("0" if "." in text else ".000"))) == text
+
+
+def test_canonical_and_display_forms() -> None:
+    assert canonical_decimal(Decimal("100")) == "100"
+    assert canonical_decimal(Decimal("1E+2")) == "100"
+    assert canonical_decimal(Decimal("1.500")) == "1.5"
+    assert canonical_decimal(Decimal("-0")) == "0"
+    assert format_amount(Decimal("1234567.500")) == "1,234,567.5"
+    assert format_amount(Decimal("0.000001")) == "0.000001"
+    assert decimal_places(Decimal("1.50")) == 1
+    assert decimal_places(Decimal("100")) == 0
+    with pytest.raises(ValueError, match="not a finite amount"):
+        canonical_decimal(Decimal("NaN"))
+
+
+def test_arithmetic_is_exact_or_raises() -> None:
+    big = Decimal("9" * 40)
+    assert exact_sum(big, Decimal("0.000000000000000000000000000000000000001")) == Decimal(
+        "9" * 40 + ".000000000000000000000000000000000000001"
+    )
+    assert exact_product(Decimal("1.5"), Decimal("1.25")) == Decimal("1.875")
+    with pytest.raises(Inexact):
+        exact_product(Decimal("1." + "1" * 60), Decimal("1." + "1" * 60))
