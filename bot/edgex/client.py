@@ -43,6 +43,7 @@ from bot.edgex.models import (
     CrossWithdrawCreated,
     CrossWithdrawSignInfo,
     Envelope,
+    Many,
     MetaData,
     NormalWithdraw,
     NormalWithdrawCreated,
@@ -92,8 +93,8 @@ log = logging.getLogger(__name__)
 _SERVER_TIME = TypeAdapter(ServerTime)
 _METADATA = TypeAdapter(MetaData)
 _ACCOUNT = TypeAdapter(Account)
-_NORMAL_LIST = TypeAdapter(list[NormalWithdraw])
-_CROSS_LIST = TypeAdapter(list[CrossWithdraw])
+_NORMAL_LIST: TypeAdapter[tuple[NormalWithdraw, ...]] = TypeAdapter(Many[NormalWithdraw])
+_CROSS_LIST: TypeAdapter[tuple[CrossWithdraw, ...]] = TypeAdapter(Many[CrossWithdraw])
 _SIGN_INFO = TypeAdapter(CrossWithdrawSignInfo)
 _WITHDRAWABLE = TypeAdapter(WithdrawableAmount)
 _ORDERS_PAGE = TypeAdapter(AssetOrdersPage)
@@ -414,7 +415,7 @@ class EdgeXClient(EdgeXPublicClient):
         """The account record; its ``l2_key`` must equal the signing key's (start-up check)."""
         return self._get(ACCOUNT_PATH, _ACCOUNT, "account", {"accountId": self._account_id})
 
-    def get_normal_withdraw_by_id(self, withdraw_ids: Sequence[str]) -> list[NormalWithdraw]:
+    def get_normal_withdraw_by_id(self, withdraw_ids: Sequence[str]) -> tuple[NormalWithdraw, ...]:
         """Normal withdrawal records for a batch of ids (unknown ids are simply absent)."""
         query = {
             "accountId": self._account_id,
@@ -422,7 +423,7 @@ class EdgeXClient(EdgeXPublicClient):
         }
         return self._get(NORMAL_BY_ID_PATH, _NORMAL_LIST, "normal withdraw list", query)
 
-    def get_cross_withdraw_by_id(self, withdraw_ids: Sequence[str]) -> list[CrossWithdraw]:
+    def get_cross_withdraw_by_id(self, withdraw_ids: Sequence[str]) -> tuple[CrossWithdraw, ...]:
         """Cross withdrawal records for a batch of ids (unknown ids are simply absent)."""
         query = {
             "accountId": self._account_id,

@@ -5,17 +5,18 @@ Attributes are snake_case; each one is read from the API's exact camelCase name 
 (``model_extra``), never an error, so a new server field cannot stop the poller.
 
 Leniency is deliberate and lopsided: only what a caller acts on is required (a record's ``id`` and
-``status``, a quote's four fields, a created id); everything else is optional. Statuses stay plain
-strings so an unknown status still parses. Money is ``Decimal`` (a JSON float is refused; the
-client parses JSON numbers as ``Decimal`` anyway). Values that go back into a signature (the quoted
-``fee``, l2 keys, asset ids and resolutions) stay the exact strings the server sent.
+``status``, a quote's four fields, a created id); everything else is optional, an optional amount
+written as ``""`` reads as None and a ``null`` list as empty. Statuses stay plain strings so an
+unknown status still parses. Money is ``Decimal`` (a binary float is refused; the client parses
+JSON numbers as ``Decimal`` anyway). Values that go back into a signature (the quoted ``fee``, l2
+keys, asset ids and resolutions) stay the exact strings the server sent.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -36,6 +37,7 @@ __all__ = [
     "GlobalMeta",
     "L1Tx",
     "L2Signature",
+    "Many",
     "MetaData",
     "MultiChain",
     "NormalWithdraw",
@@ -75,8 +77,13 @@ def _money(value: object) -> object:
 
 
 def _blank_money(value: object) -> object:
-    """An absent fee is written as ``""`` in getAllOrdersPage."""
+    """An absent amount may be written as ``""`` (getAllOrdersPage does so for fees)."""
     return None if value == "" else _money(value)
+
+
+def _null_empty(value: object) -> object:
+    """A list the server has nothing for may come as ``null`` (a nil list in its encoder)."""
+    return () if value is None else value
 
 
 def _blank_none(value: object) -> object:
@@ -89,6 +96,8 @@ Id = Annotated[str, BeforeValidator(_text), AfterValidator(_id)]
 Money = Annotated[Decimal, BeforeValidator(_money)]
 OptionalMoney = Annotated[Decimal | None, BeforeValidator(_blank_money)]
 SignedDecimalText = Annotated[str, BeforeValidator(_text), AfterValidator(_plain_decimal)]
+T = TypeVar("T")
+Many = Annotated[tuple[T, ...], BeforeValidator(_null_empty)]
 
 
 class EdgeXModel(BaseModel):
@@ -120,7 +129,7 @@ class Coin(EdgeXModel):
 
     coin_id: Id
     coin_name: str | None = None
-    step_size: Money | None = None
+    step_size: OptionalMoney = None
     stark_ex_asset_id: str | None = None
     stark_ex_resolution: str | None = None
 
@@ -165,22 +174,22 @@ class Chain(EdgeXModel):
     chain_id: Text
     chain: str | None = None
     contract_address: str | None = None
-    fee_rate: Money | None = None
-    min_fee: Money | None = None
+    fee_rate: OptionalMoney = None
+    min_fee: OptionalMoney = None
     allow_withdraw: bool | None = None
     gas_less: bool | None = None
     fee_less: bool | None = None
-    token_list: tuple[Token, ...] = ()
+    token_list: Many[Token] = ()
 
 
 class MultiChain(EdgeXModel):
     """Withdrawal limits and the chains of the collateral coin."""
 
     coin_id: Text | None = None
-    max_withdraw: Money | None = None
-    min_withdraw: Money | None = None
-    min_deposit: Money | None = None
-    chain_list: tuple[Chain, ...] = ()
+    max_withdraw: OptionalMoney = None
+    min_withdraw: OptionalMoney = None
+    min_deposit: OptionalMoney = None
+    chain_list: Many[Chain] = ()
 
 
 class MetaData(EdgeXModel):
@@ -224,7 +233,7 @@ class _WithdrawRecord(EdgeXModel):
     user_id: Text | None = None
     account_id: Text | None = None
     coin_id: Text | None = None
-    amount: Money | None = None
+    amount: OptionalMoney = None
     eth_address: str | None = None
     l2_nonce: Text | None = None
     # Hours in one place of the docs, milliseconds in another: opaque.
@@ -252,7 +261,7 @@ class CrossWithdraw(_WithdrawRecord):
     erc20_address: str | None = None
     lp_account_id: Text | None = None
     lp_account_l2_key: str | None = None
-    fee: Money | None = None
+    fee: OptionalMoney = None
     chain_id: Text | None = None
     extra_type: str | None = None
     extra_data_json: str | None = None
@@ -317,7 +326,7 @@ class AssetOrder(EdgeXModel):
 class AssetOrdersPage(EdgeXModel):
     """One page of orders; ``next_page_offset_data`` is None on the last page."""
 
-    data_list: tuple[AssetOrder, ...] = ()
+    data_list: Many[AssetOrder] = ()
     next_page_offset_data: Annotated[str | None, BeforeValidator(_blank_none)] = None
 
 

@@ -163,7 +163,9 @@ def test_withdraw_ids_travel_with_raw_commas(client: EdgeXClient, server: Script
 
 def test_empty_or_null_id_lists(client: EdgeXClient, server: ScriptedServer) -> None:
     server.script(edgex.NORMAL_BY_ID_PATH, ok([]))
-    assert client.get_normal_withdraw_by_id([ID_A]) == []
+    server.script(edgex.CROSS_BY_ID_PATH, ok(None))
+    assert client.get_normal_withdraw_by_id([ID_A]) == ()
+    assert client.get_cross_withdraw_by_id([ID_A]) == ()
 
 
 def test_cross_withdraw_records(client: EdgeXClient, server: ScriptedServer) -> None:

@@ -170,3 +170,12 @@ def test_models_are_immutable() -> None:
     record = models.NormalWithdraw.model_validate({"id": "1", "status": "X"})
     with pytest.raises(ValidationError):
         record.status = "Y"  # type: ignore[misc]
+
+
+def test_blank_optional_money_and_null_lists_do_not_break_metadata() -> None:
+    chain = models.Chain.model_validate(
+        {"chainId": "56", "feeRate": "", "minFee": None, "tokenList": None}
+    )
+    assert (chain.fee_rate, chain.min_fee, chain.token_list) == (None, None, ())
+    page = models.AssetOrdersPage.model_validate({"dataList": None, "nextPageOffsetData": ""})
+    assert (page.data_list, page.next_page_offset_data) == ((), None)
