@@ -354,10 +354,12 @@ def decide(
             "cannot be approved; cancel it and draft it again"
         )
     if not any(membership.in_group(approver, group) for group in before.eligible):
+        groups = (
+            "the group that approves" if len(before.eligible) == 1 else "the groups that approve"
+        )
         raise ActionRefused(
-            f"You are not in {join_or(before.eligible)}, the "
-            f"group{'' if len(before.eligible) == 1 else 's'} that approve this request, so "
-            f"your {noun} cannot count"
+            f"You are not in {join_or(before.eligible)}, {groups} this request, so your {noun} "
+            "cannot count"
         )
     text = (reason or "").strip()
     if decision is Decision.REJECT and not text:

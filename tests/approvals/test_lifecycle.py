@@ -1,0 +1,501 @@
+"""The lifecycle: the state table, and every transition's checks and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from approvals.decisions import Decision
+from approvals.errors import ActionRefused, DraftRefused, TransitionRefused
+from approvals.lifecycle import (
+    EXCHANGE_TRIGGERS,
+    TERMINAL,
+    TRANSITIONS,
+    Request,
+    State,
+    Trigger,
+    begin_submission,
+    cancel,
+    confirm_absent,
+    decide,
+    expire,
+    next_state,
+    record_exchange_outcome,
+    reminder_due_at,
+    requote,
+)
+from approvals.metadata import CrossQuote
+from approvals.policy import Policy
+from tests.approvals.helpers import (
+    F1,
+    O1,
+    OUTSIDER,
+    POLICY_TEXT,
+    QUOTE,
+    REQUESTER,
+    T0,
+    T1,
+    T2,
+    T3,
+    UNLISTED,
+    cross,
+    membership,
+    normal,
+    policy,
+    request,
+)
+
+LATER = T0 + timedelta(hours=1)
+
+# DESIGN.md's table, (from, to); None is "(new)".
+DESIGN_TABLE = {
+    (None, State.PENDING_APPROVAL),
+    (State.PENDING_APPROVAL, State.APPROVED),
+    (State.PENDING_APPROVAL, State.REJECTED),
+    (State.PENDING_APPROVAL, State.CANCELLED),
+    (State.PENDING_APPROVAL, State.EXPIRED),
+    (State.APPROVED, State.PENDING_APPROVAL),
+    (State.APPROVED, State.SUBMITTING),
+    (State.SUBMITTING, State.SUBMITTED),
+    (State.SUBMITTING, State.FAILED),
+    (State.SUBMITTING, State.NEEDS_RECONCILIATION),
+    (State.NEEDS_RECONCILIATION, State.SUBMITTED),
+    (State.NEEDS_RECONCILIATION, State.FAILED),
+    (State.SUBMITTED, State.COMPLETED),
+    (State.SUBMITTED, State.FAILED),
+}
+
+
+def _approve(req: Request, who: str, pol: Policy | None = None) -> Request:
+    pol = pol or policy()
+    return decide(
+        req,
+        approver=who,
+        decision=Decision.APPROVE,
+        policy=pol,
+        membership=membership(pol),
+        now=LATER,
+    )
+
+
+def _reject(req: Request, who: str, reason: str | None = "wrong wallet") -> Request:
+    pol = policy()
+    return decide(
+        req,
+        approver=who,
+        decision=Decision.REJECT,
+        policy=pol,
+        membership=membership(pol),
+        now=LATER,
+        reason=reason,
+    )
+
+
+def _submitting(req: Request) -> Request:
+    pol = policy()
+    return begin_submission(
+        req,
+        policy=pol,
+        membership=membership(pol),
+        quote=QUOTE if req.content.fee_cap is not None else None,
+        withdrawn_in_window=Decimal(0),
+        now=LATER,
+    )
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def test_table_is_designs_plus_the_requote_self_loop() -> None:
+    pairs = {(row.source, row.target) for row in TRANSITIONS}
+    assert pairs - DESIGN_TABLE == {(State.PENDING_APPROVAL, State.PENDING_APPROVAL)}
+    assert pairs >= DESIGN_TABLE
+
+
+def test_table_is_deterministic_and_terminal_states_have_no_exit() -> None:
+    keys = [(row.source, row.trigger) for row in TRANSITIONS]
+    assert len(keys) == len(set(keys))
+    assert not [row for row in TRANSITIONS if row.source in TERMINAL]
+    reachable = {State.PENDING_APPROVAL}
+    for _ in TRANSITIONS:
+        reachable |= {row.target for row in TRANSITIONS if row.source in reachable}
+    assert reachable == set(State)
+
+
+@pytest.mark.parametrize("state", sorted(TERMINAL))
+@pytest.mark.parametrize("trigger", list(Trigger))
+def test_terminal_states_never_change(state: State, trigger: Trigger) -> None:
+    with pytest.raises(TransitionRefused, match=r"^This request "):
+        next_state(state, trigger)
+
+
+def test_refused_transition_speaks_to_people() -> None:
+    with pytest.raises(TransitionRefused) as caught:
+        next_state(State.REJECTED, Trigger.POLICY_MET)
+    assert str(caught.value) == "This request was rejected, so it cannot be approved"
+
+
+# --- drafting, approving, rejecting -------------------------------------------------------
+
+
+def test_open_request() -> None:
+    req = request()
+    assert req.state is State.PENDING_APPROVAL
+    assert (req.drafted_at, req.round_opened_at, req.expires_at) == (
+        T0,
+        T0,
+        T0 + timedelta(hours=24),
+    )
+    assert (req.approval_round, req.decisions, req.note) == (1, (), None)
+    with pytest.raises(DraftRefused, match="requester group"):
+        request(requester=OUTSIDER)
+
+
+def test_quorum_approves_and_records_every_binding() -> None:
+    pol = policy()
+    req = _approve(request(normal("20000")), T1)
+    assert req.state is State.PENDING_APPROVAL
+    req = _approve(req, T2)
+    assert req.state is State.PENDING_APPROVAL
+    req = _approve(req, F1)
+    assert req.state is State.APPROVED
+    assert [(a.approver, a.decision) for a in req.decisions] == [
+        (T1, Decision.APPROVE),
+        (T2, Decision.APPROVE),
+        (F1, Decision.APPROVE),
+    ]
+    first = req.decisions[0]
+    assert (first.at, first.policy_hash, first.content_hash, first.approval_round) == (
+        LATER,
+        pol.hash,
+        req.content_hash,
+        1,
+    )
+
+
+def test_reject_ends_the_request_with_its_reason() -> None:
+    req = _reject(request(), T1)
+    assert req.state is State.REJECTED
+    assert req.note == "Rejected by UT1: wrong wallet"
+
+
+REFUSED_CLICKS: dict[str, tuple[Callable[[], object], str]] = {
+    "self-approval": (
+        lambda: _approve(request(normal("100"), requester=T2), T2),
+        "You drafted this request, so your approval cannot count",
+    ),
+    "self-rejection": (
+        lambda: _reject(request(), REQUESTER),
+        "You drafted this request; to withdraw it, use Cancel instead of Reject",
+    ),
+    "outsider": (
+        lambda: _approve(request(), OUTSIDER),
+        "You are not in treasury, the group that approves this request, so your approval "
+        "cannot count",
+    ),
+    "outsider-large": (
+        lambda: _reject(request(normal("20000")), OUTSIDER),
+        "You are not in treasury or finance, the groups that approve this request, so your "
+        "rejection cannot count",
+    ),
+    "finance-on-standard": (
+        lambda: _approve(request(), F1),
+        "You are not in treasury, the group that approves this request",
+    ),
+    "twice": (
+        lambda: _approve(_approve(request(normal("20000")), T1), T1),
+        "You already approved this version of the request",
+    ),
+    "reject-after-approve": (
+        lambda: _reject(_approve(request(normal("20000")), T1), T1),
+        "You already approved this version of the request",
+    ),
+    "reject-without-reason": (
+        lambda: _reject(request(), T1, "  "),
+        "Please say why you reject this request; the requester will see it",
+    ),
+    "approve-approved": (
+        lambda: _approve(_approve(request(), T1), T2),
+        "This request is already approved, so it cannot be approved",
+    ),
+    "approve-rejected": (
+        lambda: _approve(_reject(request(), T1), T2),
+        "This request was rejected, so it cannot be approved",
+    ),
+    "approve-cancelled": (
+        lambda: _approve(cancel(request(), by=REQUESTER), T2),
+        "This request was cancelled, so it cannot be approved",
+    ),
+    "approve-after-window": (
+        lambda: _approve(replace(request(), expires_at=LATER), T1),
+        "The approval window of this request closed at 2025-01-02 11:00 UTC, so it can no "
+        "longer be approved",
+    ),
+    "cancel-by-someone-else": (
+        lambda: cancel(request(), by=T1),
+        "Only the person who drafted this request can cancel it",
+    ),
+    "cancel-approved": (
+        lambda: cancel(_approve(request(), T1), by=REQUESTER),
+        "This request is already approved, so it cannot be cancelled",
+    ),
+    "expire-too-early": (
+        lambda: expire(request(), now=LATER),
+        "This request can still be approved until 2025-01-03 10:00 UTC",
+    ),
+    "expire-approved": (
+        lambda: expire(_approve(request(), T1), now=T0 + timedelta(days=2)),
+        "This request is already approved, so it cannot be expired",
+    ),
+    "submit-pending": (
+        lambda: _submitting(request()),
+        "This request is still waiting for approvals, so it cannot be signed and sent",
+    ),
+    "requote-terminal": (
+        lambda: requote(_reject(request(cross()), T1), quote=QUOTE, policy=policy(), now=LATER),
+        "This request was rejected, so its quote can no longer change",
+    ),
+    "confirm-absent-alone": (
+        lambda: confirm_absent(
+            record_exchange_outcome(_submitting(_approve(request(), T1)), Trigger.OUTCOME_UNKNOWN),
+            confirmers=[T1, T1, REQUESTER, OUTSIDER],
+            membership=membership(),
+        ),
+        "Confirming that edgeX never received this withdrawal needs two approvers",
+    ),
+}
+
+
+@pytest.mark.parametrize(("action", "message"), REFUSED_CLICKS.values(), ids=REFUSED_CLICKS.keys())
+def test_refused_clicks_say_why(action: Callable[[], object], message: str) -> None:
+    with pytest.raises(ActionRefused) as caught:
+        action()
+    assert str(caught.value).startswith(message)
+
+
+def test_blocked_request_cannot_be_approved_but_can_be_rejected() -> None:
+    req = request(normal("5000"))
+    stricter = policy(
+        POLICY_TEXT.replace('max_amount = "250000"', 'max_amount = "4000"')
+        .replace('daily_limit = "500000"', 'daily_limit = "4000"')
+        .replace('above = "10000"', 'above = "1000"')
+    )
+    with pytest.raises(ActionRefused, match="no longer fits the approval policy"):
+        _approve(req, T1, stricter)
+    rejected = decide(
+        req,
+        approver=F1,
+        decision=Decision.REJECT,
+        policy=stricter,
+        membership=membership(stricter),
+        now=LATER,
+        reason="over the new limit",
+    )
+    assert rejected.state is State.REJECTED
+
+
+def test_cancel_and_expire() -> None:
+    assert cancel(request(), by=REQUESTER).state is State.CANCELLED
+    expired = expire(request(), now=T0 + timedelta(hours=24))
+    assert expired.state is State.EXPIRED
+    assert expired.note == "The approval window closed at 2025-01-03 10:00 UTC"
+
+
+# --- quotes and the re-check before signing ----------------------------------------------
+
+
+def test_requote_within_cap_changes_nothing() -> None:
+    req = _approve(request(cross()), T1)
+    assert req.state is State.APPROVED
+    same = requote(req, quote=replace(QUOTE, fee=Decimal("2.5")), policy=policy(), now=LATER)
+    assert same is req
+    assert requote(req, quote=replace(QUOTE, lp_l2_key="0xABC"), policy=policy(), now=LATER) is req
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        replace(QUOTE, fee=Decimal("2.51")),
+        replace(QUOTE, lp_account_id="556"),
+        replace(QUOTE, lp_l2_key="0xabd"),
+    ],
+    ids=["fee-above-cap", "other-lp", "other-lp-key"],
+)
+def test_requote_that_changes_content_voids_approvals(quote: CrossQuote) -> None:
+    approved = _approve(request(cross()), T1)
+    later = T0 + timedelta(hours=30)
+    moved = requote(approved, quote=quote, policy=policy(), now=later)
+    assert moved.state is State.PENDING_APPROVAL
+    assert moved.approval_round == 2
+    assert moved.content_hash != approved.content_hash
+    assert (moved.round_opened_at, moved.expires_at) == (later, later + timedelta(hours=24))
+    assert moved.note is not None
+    assert "earlier approvals no longer count" in moved.note
+    # T1 may approve again, on the new content.
+    pol = policy()
+    again = decide(
+        moved,
+        approver=T1,
+        decision=Decision.APPROVE,
+        policy=pol,
+        membership=membership(pol),
+        now=later,
+    )
+    assert again.state is State.APPROVED
+
+
+def test_content_returning_to_an_approved_value_does_not_revive_approvals() -> None:
+    first = _approve(request(cross("20000")), T1)
+    moved = requote(first, quote=replace(QUOTE, lp_account_id="556"), policy=policy(), now=LATER)
+    back = requote(moved, quote=QUOTE, policy=policy(), now=LATER)
+    assert back.content_hash == first.content_hash
+    assert back.approval_round == 3
+    again = _approve(back, T2)
+    assert again.state is State.PENDING_APPROVAL  # T1's round-1 approval stays void
+
+
+def test_requote_that_cannot_serve_is_refused_and_changes_nothing() -> None:
+    req = request(cross())
+    with pytest.raises(DraftRefused, match="liquidity provider can pay out"):
+        requote(req, quote=replace(QUOTE, max_amount=Decimal("999")), policy=policy(), now=LATER)
+    with pytest.raises(ValueError, match="only a cross withdrawal has a quote"):
+        requote(request(), quote=QUOTE, policy=policy(), now=LATER)
+
+
+def test_begin_submission_when_everything_holds() -> None:
+    assert _submitting(_approve(request(), T1)).state is State.SUBMITTING
+    assert _submitting(_approve(request(cross()), T1)).state is State.SUBMITTING
+
+
+def test_begin_submission_sends_back_when_the_policy_changed() -> None:
+    approved = _approve(request(), T1)
+    changed = policy(POLICY_TEXT.replace('reminder_after = "4h"', 'reminder_after = "5h"'))
+    back = begin_submission(
+        approved,
+        policy=changed,
+        membership=membership(changed),
+        quote=None,
+        withdrawn_in_window=Decimal(0),
+        now=LATER,
+    )
+    assert back.state is State.PENDING_APPROVAL
+    assert back.approval_round == 2
+    assert back.note == (
+        "Sent back for approval before signing: The approval policy changed since the approvals "
+        "were given"
+    )
+
+
+def test_begin_submission_sends_back_over_the_daily_limit() -> None:
+    pol = policy()
+    back = begin_submission(
+        _approve(request(), T1),
+        policy=pol,
+        membership=membership(pol),
+        quote=None,
+        withdrawn_in_window=Decimal("499950"),
+        now=LATER,
+    )
+    assert back.state is State.PENDING_APPROVAL
+    assert back.note is not None
+    assert "above the policy's daily limit of 500,000 USDT" in back.note
+
+
+def test_begin_submission_sends_back_when_someone_left_the_group() -> None:
+    pol = policy()
+    approved = _approve(request(), O1)
+    shrunk = replace(
+        membership(pol), groups={**membership(pol).groups, "treasury": frozenset({T1})}
+    )
+    back = begin_submission(
+        approved,
+        policy=pol,
+        membership=shrunk,
+        quote=None,
+        withdrawn_in_window=Decimal(0),
+        now=LATER,
+    )
+    assert back.note == (
+        "Sent back for approval before signing: The approvals no longer meet the policy "
+        "(1 more from treasury)"
+    )
+
+
+def test_begin_submission_sends_back_on_a_higher_fee_with_the_new_cap() -> None:
+    pol = policy()
+    approved = _approve(request(cross()), T1)
+    back = begin_submission(
+        approved,
+        policy=pol,
+        membership=membership(pol),
+        quote=replace(QUOTE, fee=Decimal("3")),
+        withdrawn_in_window=Decimal(0),
+        now=LATER,
+    )
+    assert back.state is State.PENDING_APPROVAL
+    assert back.content.fee_cap == Decimal("3.75")
+    unusable = begin_submission(
+        approved,
+        policy=pol,
+        membership=membership(pol),
+        quote=replace(QUOTE, max_amount=Decimal(1)),
+        withdrawn_in_window=Decimal(0),
+        now=LATER,
+    )
+    assert unusable.state is State.PENDING_APPROVAL
+    assert unusable.content == approved.content
+    with pytest.raises(ValueError, match="fresh quote"):
+        begin_submission(
+            approved,
+            policy=pol,
+            membership=membership(pol),
+            quote=None,
+            withdrawn_in_window=Decimal(0),
+            now=LATER,
+        )
+
+
+# --- after submission ---------------------------------------------------------------------
+
+
+def test_exchange_outcomes() -> None:
+    sent = _submitting(_approve(request(), T1))
+    submitted = record_exchange_outcome(sent, Trigger.EXCHANGE_ACCEPTED)
+    assert submitted.state is State.SUBMITTED
+    assert record_exchange_outcome(submitted, Trigger.EXCHANGE_COMPLETED).state is State.COMPLETED
+    failed = record_exchange_outcome(sent, Trigger.FIRST_SEND_REFUSED, note="code=BAD msg=no")
+    assert (failed.state, failed.note) == (State.FAILED, "code=BAD msg=no")
+    with pytest.raises(ValueError, match="is not an exchange outcome"):
+        record_exchange_outcome(sent, Trigger.POLICY_MET)
+    with pytest.raises(TransitionRefused):
+        record_exchange_outcome(submitted, Trigger.EXCHANGE_ACCEPTED)
+    assert Trigger.CONFIRMED_ABSENT not in EXCHANGE_TRIGGERS
+
+
+def test_reconciliation() -> None:
+    unknown = record_exchange_outcome(_submitting(_approve(request(), T1)), Trigger.OUTCOME_UNKNOWN)
+    assert unknown.state is State.NEEDS_RECONCILIATION
+    assert record_exchange_outcome(unknown, Trigger.MATCHED_AT_EXCHANGE).state is State.SUBMITTED
+    absent = confirm_absent(unknown, confirmers=[T3, F1, T3], membership=membership())
+    assert absent.state is State.FAILED
+    assert absent.note == "Confirmed absent at edgeX by UF1 and UT3"
+
+
+def test_reminders() -> None:
+    pol = policy()
+    req = request()
+    assert reminder_due_at(req, pol) == T0 + timedelta(hours=4)
+    assert reminder_due_at(_approve(req, T1), pol) is None
+    quiet = policy(POLICY_TEXT.replace('reminder_after = "4h"\n', ""))
+    assert reminder_due_at(req, quiet) is None
+
+
+def test_unlisted_destination_needs_three_people() -> None:
+    req = request(normal("100", UNLISTED))
+    req = _approve(_approve(req, T1), T2)
+    assert req.state is State.PENDING_APPROVAL
+    assert _approve(req, O1).state is State.APPROVED
