@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.edgex import client as edgex
@@ -257,6 +258,9 @@ def test_post_failures_are_never_retried(
     assert len(server.to(edgex.CREATE_NORMAL_PATH)) == 1
     assert sleeps == []
     _assert_no_secrets(err, server)
+    # httpx's exception holds the signed request: it must not ride along in the chain.
+    assert not isinstance(err.__context__, httpx.HTTPError)
+    assert err.__cause__ is None
 
 
 def test_post_on_a_refused_connection_was_never_sent(
