@@ -44,11 +44,10 @@ def explain(
     lines.extend(_decision_lines(evaluation, policy, mention))
     if request.state is not State.PENDING_APPROVAL:
         lines.append(f"This request {state_phrase(request.state)}.")
-        if request.note:
-            lines.append(request.note)
+    if request.note and not evaluation.rejections:
+        lines.append(f"{request.note}.")
+    if request.state is not State.PENDING_APPROVAL:
         return lines
-    if request.note:
-        lines.append(request.note)
     lines.extend(_pending_lines(request, evaluation, mention, now))
     return lines
 
