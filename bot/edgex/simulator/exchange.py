@@ -616,7 +616,7 @@ _NORMAL_FIELDS = (
     "l2Signature",
 )
 _CROSS_FIELDS = (
-    *_NORMAL_FIELDS[:5],
+    *_NORMAL_FIELDS[:4],
     "erc20Address",
     "lpAccountId",
     "clientCrossWithdrawId",

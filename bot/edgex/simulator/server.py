@@ -93,13 +93,14 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="edgex-simulator", daemon=True
+            target=self.serve_forever, name="edgex-simulator", daemon=True
         )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        # A short poll keeps stop() quick (the stdlib default makes shutdown wait up to 0.5 s).
+        self._httpd.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         self._httpd.shutdown()
