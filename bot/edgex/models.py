@@ -228,6 +228,8 @@ class L1Tx(EdgeXModel):
 
 
 class _WithdrawRecord(EdgeXModel):
+    # The docs list the censor, L2-reject and L1 fields for cross withdrawals only; edgeX may send
+    # them for normal ones too, so both kinds read them, always as optional.
     id: Id
     status: str
     user_id: Text | None = None
@@ -245,6 +247,18 @@ class _WithdrawRecord(EdgeXModel):
     l1_completed_time: Text | None = None
     created_time: Text | None = None
     updated_time: Text | None = None
+    censor_tx_id: Text | None = None
+    censor_time: Text | None = None
+    censor_fail_code: str | None = None
+    censor_fail_reason: str | None = None
+    l2_tx_id: Text | None = None
+    l2_handle_time: Text | None = None
+    l2_reject_code: str | None = None
+    l2_reject_reason: str | None = None
+    l1_completed_tx: L1Tx | None = None
+    l1_completed_eth_address: str | None = None
+    l1_rejected_reason_code: str | None = None
+    l1_rejected_reason_msg: str | None = None
 
 
 class NormalWithdraw(_WithdrawRecord):
@@ -266,18 +280,6 @@ class CrossWithdraw(_WithdrawRecord):
     extra_type: str | None = None
     extra_data_json: str | None = None
     collateral_transaction_id: Text | None = None
-    censor_tx_id: Text | None = None
-    censor_time: Text | None = None
-    censor_fail_code: str | None = None
-    censor_fail_reason: str | None = None
-    l2_tx_id: Text | None = None
-    l2_handle_time: Text | None = None
-    l2_reject_code: str | None = None
-    l2_reject_reason: str | None = None
-    l1_completed_tx: L1Tx | None = None
-    l1_completed_eth_address: str | None = None
-    l1_rejected_reason_code: str | None = None
-    l1_rejected_reason_msg: str | None = None
     transfer_out_id: Text | None = None
 
 

@@ -71,6 +71,21 @@ CROSS_WITHDRAW_FIELDS = [
     "createdTime",
     "updatedTime",
 ]
+# The cross record's failure and L1 fields, which both kinds read (edgeX may send them on either).
+SHARED_FAILURE_FIELDS = [
+    "censorTxId",
+    "censorTime",
+    "censorFailCode",
+    "censorFailReason",
+    "l2TxId",
+    "l2HandleTime",
+    "l2RejectCode",
+    "l2RejectReason",
+    "l1CompletedTx",
+    "l1CompletedEthAddress",
+    "l1RejectedReasonCode",
+    "l1RejectedReasonMsg",
+]
 ASSET_ORDER_FIELDS = [
     "orderId",
     "time",
@@ -106,7 +121,7 @@ def _aliases(model: type[BaseModel]) -> set[str]:
 @pytest.mark.parametrize(
     ("model", "documented"),
     [
-        (models.NormalWithdraw, NORMAL_WITHDRAW_FIELDS),
+        (models.NormalWithdraw, NORMAL_WITHDRAW_FIELDS + SHARED_FAILURE_FIELDS),
         (models.CrossWithdraw, CROSS_WITHDRAW_FIELDS),
         (models.AssetOrder, ASSET_ORDER_FIELDS),
         (models.Chain, CHAIN_FIELDS),

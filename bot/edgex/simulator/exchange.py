@@ -734,7 +734,6 @@ def _failure_detail(w: Withdrawal, detail: str | None) -> dict[str, str]:
         return {
             "l2RejectCode": w.fate.code or "L2_REJECTED",
             "l2RejectReason": w.fate.reason or "rejected by the StarkEx operator",
-            "l2RejectTime": str(w.transitions[-1][1]),
         }
     if detail == "l1":
         return {
