@@ -89,12 +89,16 @@ QUOTES = st.sampled_from(
 USERS = st.sampled_from(EVERYONE)
 
 
+def expected_tier(req: Request) -> str:
+    content = req.content
+    listed = (content.chain_id, content.destination) in ALLOWLISTED
+    return "large" if content.amount > 10000 or not listed else "standard"
+
+
 def quorum_met(req: Request, pol: Policy) -> bool:
     """Brute force over assignments of distinct, non-requester, current approvers to slots."""
     content = req.content
-    listed = (content.chain_id, content.destination) in ALLOWLISTED
-    tier = "large" if content.amount > 10000 or not listed else "standard"
-    slots = TIERS[tier]
+    slots = TIERS[expected_tier(req)]
     current = content_hash(content)
     approvers = sorted(
         {
@@ -129,12 +133,11 @@ class ApprovalMachine(RuleBasedStateMachine):
 
     def _apply(self, index: int, action_name: str, action: Callable[[Request], Request]) -> None:
         before = self.requests[index]
+        refusal: str | None = None
         try:
             after = action(before)
         except ApprovalError as err:
             refusal = str(err)
-        else:
-            refusal = None
         if refusal is not None:
             assert refusal.strip(), f"{action_name}: refusal without a message"
             return
@@ -146,6 +149,21 @@ class ApprovalMachine(RuleBasedStateMachine):
             assert quorum_met(after, self.policy), f"{action_name} approved without a quorum"
         if after.state is State.SUBMITTING:
             assert quorum_met(after, self.policy), "sent without a quorum under today's policy"
+        if after.state is State.EXPIRED:
+            assert self.now >= before.expires_at, "expired while the window was open"
+        for made in after.decisions[len(before.decisions) :]:
+            assert before.state is State.PENDING_APPROVAL
+            assert made.at < before.expires_at, "decision recorded after the window closed"
+            assert made.approver != before.requester, "the requester's decision was recorded"
+            eligible = set().union(*(GROUPS[group] for group in TIERS[expected_tier(before)]))
+            assert made.approver in eligible, "an outsider's decision was recorded"
+            assert not any(
+                a.approver == made.approver
+                and a.approval_round == made.approval_round
+                and a.policy_hash == made.policy_hash
+                for a in before.decisions
+            ), "a second decision on the same version was recorded"
+        assert after.decisions[: len(before.decisions)] == before.decisions, "history rewritten"
         if after.approval_round != before.approval_round:
             assert after.approval_round == before.approval_round + 1
             assert after.state is State.PENDING_APPROVAL
