@@ -20,7 +20,13 @@ from approvals.errors import DraftRefused, InvalidAmount
 from approvals.evaluation import choose_tier, coin_policy
 from approvals.membership import Membership
 from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata
-from approvals.money import decimal_places, exact_sum, format_amount, parse_amount
+from approvals.money import (
+    MAX_AMOUNT_CHARS,
+    decimal_places,
+    exact_sum,
+    format_amount,
+    parse_amount,
+)
 from approvals.policy import FeeCapRule, Policy
 
 __all__ = [
@@ -146,6 +152,14 @@ def _cross_content(
             f"The amount {amount} {coin.name} has more decimal places than {coin.name} has on "
             f"{chain.name} ({token.decimals})"
         )
+    try:
+        erc20_address = canonical_address(token.address)
+    except ValueError as err:
+        raise DraftRefused(
+            f"edgeX lists a malformed {coin.name} token address on {chain.name}, so withdrawals "
+            "there are refused",
+            field="chain",
+        ) from err
     lp_key = _check_quote(amount, coin.name, chain.chain_id, draft.quote)
     return WithdrawalContent(
         kind=Kind.CROSS,
@@ -155,7 +169,7 @@ def _cross_content(
         amount=amount,
         destination=destination,
         chain_id=chain.chain_id,
-        erc20_address=canonical_address(token.address),
+        erc20_address=erc20_address,
         lp_account_id=draft.quote.lp_account_id,
         lp_l2_key=lp_key,
         fee_cap=rule.cap_for(draft.quote.fee, amount, coin=coin.name),
@@ -196,7 +210,13 @@ def _check_quote(amount: Decimal, unit: str, chain_id: int, quote: CrossQuote) -
         lp_key = canonical_l2_key(quote.lp_l2_key)
     except ValueError:
         lp_key = ""
-    if not lp_key or not _ACCOUNT.fullmatch(quote.lp_account_id) or quote.fee < 0:
+    usable = (
+        lp_key
+        and _ACCOUNT.fullmatch(quote.lp_account_id)
+        and all(_sane(value) for value in (quote.fee, quote.max_amount))
+        and quote.fee >= 0
+    )
+    if not usable:
         raise DraftRefused("edgeX returned an unusable cross-withdrawal quote; try again")
     if amount > quote.max_amount:
         raise DraftRefused(
@@ -206,6 +226,11 @@ def _check_quote(amount: Decimal, unit: str, chain_id: int, quote: CrossQuote) -
             field="amount",
         )
     return lp_key
+
+
+def _sane(value: Decimal) -> bool:
+    """Finite and short enough for exact arithmetic, as a parsed amount would be."""
+    return value.is_finite() and len(value.as_tuple().digits) <= MAX_AMOUNT_CHARS
 
 
 def requote_content(

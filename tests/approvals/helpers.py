@@ -99,6 +99,7 @@ EXCHANGE = ExchangeMetadata(
                 Chain("Polygon", 137, False, (Token("USDT", USDT_ARB, 6, True),)),
                 Chain("Tiny", 999, True, (Token("USDT", USDT_ARB, 2, True),)),
                 Chain("Empty", 998, True, ()),
+                Chain("Broken", 997, True, (Token("USDT", "0x1234", 6, True),)),
             ),
         ),
         Coin(coin_id="1001", name="USDC", step_size=Decimal("0.01")),

@@ -175,6 +175,16 @@ BAD_DRAFTS: dict[str, Case] = {
         None,
         "edgeX returned an unusable cross-withdrawal quote",
     ),
+    "cross-infinite-fee": Case(
+        cross(quote=replace(QUOTE, fee=Decimal("Infinity"))),
+        None,
+        "edgeX returned an unusable cross-withdrawal quote",
+    ),
+    "cross-malformed-token-metadata": Case(
+        cross(chain_id=997),
+        "chain",
+        "edgeX lists a malformed USDT token address on Broken, so withdrawals there are refused",
+    ),
     "cross-not-in-policy": Case(
         cross(),
         "chain",
