@@ -206,10 +206,6 @@ class Policy:
         """The coin's policy, or ``None`` when the policy does not allow withdrawing it."""
         return next((coin for coin in self.coins if coin.coin == name), None)
 
-    def group(self, name: str) -> ApproverGroup:
-        """An approver group by name; parsing guarantees every referenced group exists."""
-        return next(group for group in self.groups if group.name == name)
-
     def handles(self) -> frozenset[str]:
         """Every user-group handle (without ``@``) the bot must resolve before evaluating."""
         members = [*self.requesters, *(m for group in self.groups for m in group.members)]
