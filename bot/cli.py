@@ -31,6 +31,19 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy_check(args: argparse.Namespace) -> int:
+    from approvals.errors import PolicyError
+    from approvals.policy import describe_policy, load_policy
+
+    try:
+        policy = load_policy(args.file)
+    except PolicyError as err:
+        print(f"{args.file}: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(describe_policy(policy)))
+    return 0
+
+
 def _exit_quietly(signum: int, frame: object) -> None:
     """SIGTERM (Heroku, systemd, Ctrl-C in a container) ends a server like Ctrl-C does."""
     raise KeyboardInterrupt
@@ -50,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1", help="bind address (keep it on loopback)")
     sim.add_argument("--state", type=Path, help="keep the exchange state in this JSON file")
     sim.set_defaults(handler=_simulator)
+
+    policy = commands.add_parser("policy", help="work with the approval policy file")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="validate a policy file and print its tiers in words"
+    )
+    check.add_argument("file", type=Path, help="the policy file, e.g. policy.toml")
+    check.set_defaults(handler=_policy_check)
     return parser
 
 
