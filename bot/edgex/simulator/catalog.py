@@ -8,8 +8,10 @@ the protocol notes give; where a failure stops a walk is our reading of the enum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from bot.edgex.statuses import WALKS
+from bot.edgex.statuses import WithdrawKind as Kind
 
 USDT_COIN_ID = "1000"
 DEFAULT_COINS: list[dict[str, Any]] = [
@@ -104,42 +106,9 @@ DEFAULT_QUOTE: dict[str, str] = {
 }
 
 
-class Kind(StrEnum):
-    """The two withdrawal flavours the bot submits."""
-
-    NORMAL = "NORMAL"
-    CROSS = "CROSS"
-
-    @property
-    def prefix(self) -> str:
-        return "NORMAL_WITHDRAW_" if self is Kind.NORMAL else "CROSS_WITHDRAW_"
-
-    @property
-    def order_type(self) -> str:
-        return "ORDER_TYPE_NORMAL_WITHDRAW" if self is Kind.NORMAL else "ORDER_TYPE_CROSS_WITHDRAW"
-
-
-# Status walks to success, in order; each step lasts its kind's configured duration.
-WALKS: dict[Kind, tuple[str, ...]] = {
-    Kind.NORMAL: (
-        "NORMAL_WITHDRAW_PENDING_RISK_CHECKING",
-        "NORMAL_WITHDRAW_PENDING_TRADE_PROCESSING",
-        "NORMAL_WITHDRAW_PENDING_L2_APPROVING",
-        "NORMAL_WITHDRAW_PENDING_L1_CONFIRMING",
-        "NORMAL_WITHDRAW_PENDING_L1_WITHDRAWING",
-        "NORMAL_WITHDRAW_SUCCESS_L1_COMPLETED",
-    ),
-    Kind.CROSS: (
-        "CROSS_WITHDRAW_PENDING_RISK_CHECKING",
-        "CROSS_WITHDRAW_PENDING_CHECKING",
-        "CROSS_WITHDRAW_SUCCESS_SUBMIT_CENSOR",
-        "CROSS_WITHDRAW_PENDING_CENSOR_CHECKING_ACCOUNT",
-        "CROSS_WITHDRAW_PENDING_CENSORING",
-        "CROSS_WITHDRAW_PENDING_L2_APPROVING",
-        "CROSS_WITHDRAW_PENDING_L1_SUBMIT",
-        "CROSS_WITHDRAW_PENDING_L1_CONFIRMING",
-        "CROSS_WITHDRAW_SUCCESS",
-    ),
+ORDER_TYPES: dict[Kind, str] = {
+    Kind.NORMAL: "ORDER_TYPE_NORMAL_WITHDRAW",
+    Kind.CROSS: "ORDER_TYPE_CROSS_WITHDRAW",
 }
 
 

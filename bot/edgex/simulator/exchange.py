@@ -32,12 +32,13 @@ from bot.edgex.simulator.catalog import (
     ORDER_STATUS_FAILED,
     ORDER_STATUS_PENDING,
     ORDER_STATUS_SUCCESS,
+    ORDER_TYPES,
     OUTCOMES,
     SUCCESS,
-    WALKS,
-    Kind,
 )
 from bot.edgex.stark_ecdsa import EC_ORDER
+from bot.edgex.statuses import WALKS
+from bot.edgex.statuses import WithdrawKind as Kind
 
 MS_PER_HOUR = 3_600_000
 MIN_EXPIRY_MS = 24 * MS_PER_HOUR
@@ -757,7 +758,7 @@ def _order(w: Withdrawal, chain_name: str) -> dict[str, Any]:
     return {
         "orderId": w.id,
         "time": str(w.created_ms // 1000),
-        "type": kind.order_type,
+        "type": ORDER_TYPES[kind],
         "status": status,
         "amount": str(body["amount"]),
         "fee": str(body.get("fee", "")),

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.edgex import signing
-from bot.edgex.simulator.catalog import Kind
 from bot.edgex.simulator.exchange import Account, ApiError, Exchange, verify_stark
+from bot.edgex.statuses import WithdrawKind as Kind
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,9 @@ import pytest
 
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient
-from bot.edgex.simulator.catalog import OUTCOMES, WALKS, Kind
+from bot.edgex.simulator.catalog import OUTCOMES
+from bot.edgex.statuses import WALKS
+from bot.edgex.statuses import WithdrawKind as Kind
 from tests.edgex.sim.conftest import DESTINATION, Admin, cross_body, normal_body
 
 
