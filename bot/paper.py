@@ -1,0 +1,115 @@
+"""Paper mode: the embedded edgeX simulator standing in for the exchange, no money at risk.
+
+``EDGEX_BASE_URL=paper`` (the default) lets a team try every flow in their real Slack workspace
+first. The simulator keeps its book in a file beside the database, so a restart loses no paper
+withdrawal; the paper account's key is generated once and kept beside it too (it guards only
+paper money, and it never goes into the database). Everything a paper process says is marked
+PAPER, so nobody mistakes a rehearsal for a real withdrawal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import make_url
+
+from bot.edgex.signing import EC_ORDER, StarkKey
+from bot.edgex.simulator import SimulatorServer
+from bot.edgex.simulator.catalog import USDT_COIN_ID
+
+PAPER_ACCOUNT_ID = "100000000000000001"
+PAPER_BALANCE = "1000000"
+MARKER = "PAPER"
+
+
+@dataclass(frozen=True)
+class PaperFiles:
+    """Where paper mode keeps the simulator's book and the paper account's key."""
+
+    state: Path
+    key: Path
+
+    @classmethod
+    def beside(cls, database_url: str) -> PaperFiles:
+        """Next to a SQLite file; in the working directory for a server database."""
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            base = Path(url.database or "")
+            return cls(
+                base.with_name(base.name + ".paper-edgex.json"),
+                base.with_name(base.name + ".paper-l2.key"),
+            )
+        return cls(Path("withdrawbot.paper-edgex.json"), Path("withdrawbot.paper-l2.key"))
+
+
+class PaperExchange:
+    """A started simulator with the paper account funded; use as a context manager."""
+
+    def __init__(self, files: PaperFiles) -> None:
+        self.files = files
+        self.key = _paper_key(files.key)
+        self.account_id = PAPER_ACCOUNT_ID
+        self.server = SimulatorServer(state_path=files.state)
+        with self.server.lock:
+            books = self.server.exchange.books
+            if PAPER_ACCOUNT_ID not in books.accounts:
+                self.server.exchange.create_account(
+                    {
+                        "accountId": PAPER_ACCOUNT_ID,
+                        "l2Key": self.key.l2_key,
+                        "balances": {USDT_COIN_ID: PAPER_BALANCE},
+                    },
+                    self.server.wall_ms(),
+                )
+                self.server.exchange.save()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    def __enter__(self) -> Self:
+        self.server.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.server.stop()
+
+
+def _paper_key(path: Path) -> StarkKey:
+    """The paper account's key: made once with the OS's randomness, then reused."""
+    if path.exists():
+        return StarkKey.from_hex(path.read_text(encoding="utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    private = 1 + secrets.randbelow(EC_ORDER - 1)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"{private:064x}\n")
+    return StarkKey.from_int(private)
+
+
+class PaperMarker(logging.Filter):
+    """Prefix every log record of a paper-mode process with PAPER."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(MARKER):
+            record.msg = f"{MARKER} {record.msg}"
+        return True
+
+
+def mark_logs_as_paper(logger: logging.Logger | None = None) -> None:
+    """Install the PAPER marker on every handler of the root (or given) logger."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, PaperMarker) for f in handler.filters):
+            handler.addFilter(PaperMarker())
