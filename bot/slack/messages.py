@@ -1,0 +1,590 @@
+"""Block Kit messages drawn from domain objects: the request message, its thread, replies to people.
+
+Pure functions: the same request renders the same blocks, so the notifier can redraw the root
+message after any event without knowing what it showed before, and the tests can assert on the
+JSON without Slack. Every piece of user text (reasons, reject notes, exchange messages) goes
+through :func:`bot.slack.text.escape` and is clipped to Block Kit's limits; user ids become
+mentions only when they look like Slack ids.
+
+The request message is what an approver judges, so it shows everything they approve: who asked,
+the amount, the full destination (never shortened: a look-alike address differs in the middle),
+the chain, the reason, the content fingerprint that the approval binds to, and what the policy
+still needs. Buttons appear only while the request waits for approvals; every final state shows
+its outcome and no buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from approvals.content import Kind, fingerprint
+from approvals.decisions import Decision
+from approvals.evaluation import Evaluation, Outcome
+from approvals.explain import explain
+from approvals.lifecycle import Request, State, evaluate_request, format_moment
+from approvals.membership import Membership
+from approvals.money import format_amount
+from approvals.policy import Policy
+from bot.edgex.statuses import FAILURES
+from bot.slack.actions import ActionId, BlockId, RequestRef
+from bot.slack.command_parser import USAGE
+from bot.slack.progress import progress_track, status_phrase
+from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape, mention
+
+__all__ = [
+    "REASON_SHOWN",
+    "Message",
+    "RequestCard",
+    "decision_reply",
+    "exchange_reply",
+    "explain_message",
+    "help_message",
+    "notice_message",
+    "outcome_message",
+    "policy_progress",
+    "refusal_message",
+    "reminder_reply",
+    "request_line",
+    "request_list_message",
+    "request_message",
+    "transition_reply",
+]
+
+# Block Kit allows 3000 characters per section; a reason or note never takes more than this.
+REASON_SHOWN = 1000
+_NOTE_SHOWN = 1500
+_LIST_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message as ``chat.postMessage`` / ``chat.update`` / ``respond`` take it."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+    def payload(self) -> dict[str, Any]:
+        """``text`` and ``blocks`` as JSON-ready dicts; Block Kit limits are checked here."""
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCard:
+    """One request with everything its message shows beside the domain object.
+
+    ``reason`` is what the requester wrote; ``exchange_status`` and ``withdraw_id`` are edgeX's
+    (``None`` until it has answered); ``chain_name`` names a cross withdrawal's chain for people.
+    """
+
+    request_id: int
+    request: Request
+    reason: str
+    evaluation: Evaluation
+    exchange_status: str | None = None
+    withdraw_id: str | None = None
+    chain_name: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        request_id: int,
+        request: Request,
+        *,
+        reason: str,
+        policy: Policy,
+        membership: Membership,
+        exchange_status: str | None = None,
+        withdraw_id: str | None = None,
+        chain_name: str | None = None,
+    ) -> RequestCard:
+        """A card with the request evaluated under ``policy`` as it is now."""
+        return cls(
+            request_id=request_id,
+            request=request,
+            reason=reason,
+            evaluation=evaluate_request(request, policy=policy, membership=membership),
+            exchange_status=exchange_status,
+            withdraw_id=withdraw_id,
+            chain_name=chain_name,
+        )
+
+    @property
+    def ref(self) -> RequestRef:
+        """What the buttons carry, so a click binds to this exact version."""
+        return RequestRef(self.request_id, self.request.approval_round, self.request.content_hash)
+
+
+# --- the request message ---------------------------------------------------------------------
+
+
+def request_message(card: RequestCard, *, paper: bool, interactive: bool = True) -> Message:
+    """The root message in the approval channel; ``interactive=False`` draws it without buttons.
+
+    Buttons are drawn only while the request waits for approvals (and ``interactive``).
+    """
+    request = card.request
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(_title(card, paper=paper), HeaderBlock.text_max_length)),
+        SectionBlock(
+            fields=[
+                _md(f"*Requested by*\n{mention(request.requester)}"),
+                _md(f"*Amount*\n{_amount(card)}"),
+            ]
+        ),
+        SectionBlock(text=_md(f"*To* {_destination(card)}")),
+        SectionBlock(text=_md(f"*Why*\n{escape(clip(card.reason, REASON_SHOWN))}")),
+        ContextBlock(
+            elements=[
+                _md(
+                    f"Fingerprint `{fingerprint(request.content_hash)}` · approval round "
+                    f"{request.approval_round} · drafted {format_moment(request.drafted_at)}"
+                )
+            ]
+        ),
+        SectionBlock(text=_md(_status_text(card))),
+    ]
+    if _shows_track(card):
+        blocks.append(
+            ContextBlock(elements=[_md(f"edgeX: {escape(progress_track(card.exchange_status))}")])
+        )
+    if interactive and request.state is State.PENDING_APPROVAL:
+        blocks.append(_buttons(card))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        f"Approvals close at {format_moment(request.expires_at)}. Only "
+                        f"{mention(request.requester)} can cancel."
+                    )
+                ]
+            )
+        )
+    return _finish(blocks, _summary(card), paper=paper)
+
+
+def _title(card: RequestCard, *, paper: bool) -> str:
+    content = card.request.content
+    where = "to L1" if content.kind is Kind.NORMAL else f"cross-chain to {_chain(card)}"
+    prefix = "PAPER · " if paper else ""
+    return (
+        f"{prefix}Withdrawal #{card.request_id}: {format_amount(content.amount)} "
+        f"{content.coin_name} {where}"
+    )
+
+
+def _amount(card: RequestCard) -> str:
+    content = card.request.content
+    text = f"{format_amount(content.amount)} {escape(content.coin_name)}"
+    if content.fee_cap is not None:
+        text += f"\nLP fee at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
+    return text
+
+
+def _chain(card: RequestCard) -> str:
+    content = card.request.content
+    if content.kind is Kind.NORMAL:
+        return f"L1 (chain {content.chain_id})"
+    if card.chain_name:
+        return f"{escape(card.chain_name)} (chain {content.chain_id})"
+    return f"chain {content.chain_id}"
+
+
+def _destination(card: RequestCard) -> str:
+    content = card.request.content
+    text = f"`{content.destination}` on {_chain(card)}"
+    if content.kind is Kind.CROSS:
+        text += (
+            f"\nPaid out by liquidity provider account {escape(content.lp_account_id or '')}"
+            f" (token `{content.erc20_address}`)"
+        )
+    return text
+
+
+def _shows_track(card: RequestCard) -> bool:
+    state = card.request.state
+    after_signing = {State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION}
+    return (
+        state in after_signing
+        or state is State.COMPLETED
+        or (state is State.FAILED and card.exchange_status is not None)
+    )
+
+
+def _buttons(card: RequestCard) -> ActionsBlock:
+    content = card.request.content
+    value = card.ref.encode()
+    where = f"on {_chain(card)}"
+    if content.fee_cap is not None:
+        where += f", LP fee at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
+    approve_text = (
+        f"You approve sending *{format_amount(content.amount)} {escape(content.coin_name)}* "
+        f"to `{content.destination}` {where}. Fingerprint "
+        f"`{fingerprint(content.hash)}`."
+    )
+    return ActionsBlock(
+        block_id=BlockId.REQUEST_ACTIONS.value,
+        elements=[
+            ButtonElement(
+                text="Approve",
+                action_id=ActionId.APPROVE.value,
+                value=value,
+                style="primary",
+                confirm=ConfirmObject(
+                    title=f"Approve withdrawal #{card.request_id}?",
+                    text=_md(clip(approve_text, ConfirmObject.text_max_length)),
+                    confirm="Approve",
+                    deny="Back",
+                ),
+            ),
+            ButtonElement(
+                text="Reject…",
+                action_id=ActionId.REJECT.value,
+                value=value,
+                style="danger",
+            ),
+            ButtonElement(
+                text="Cancel",
+                action_id=ActionId.CANCEL.value,
+                value=value,
+                confirm=ConfirmObject(
+                    title=f"Cancel withdrawal #{card.request_id}?",
+                    text=_md(
+                        "Only the person who drafted it can cancel it. It cannot be approved "
+                        "after that; draft it again if it is still needed."
+                    ),
+                    confirm="Cancel it",
+                    deny="Keep it",
+                    style="danger",
+                ),
+            ),
+        ],
+    )
+
+
+# --- what the policy needs, and where the request stands ----------------------------------------
+
+
+def policy_progress(evaluation: Evaluation) -> str:
+    """What the tier needs and how far the approvals got: "2 of treasury: 1/2 so far"."""
+    choice = evaluation.choice
+    if choice is None:
+        reason = evaluation.blocked_reason or "the request no longer fits the approval policy"
+        return f"blocked: {escape(reason)}"
+    parts = []
+    for requirement in choice.tier.requires:
+        got = sum(1 for _, group in evaluation.counted if group == requirement.group)
+        parts.append(
+            f"{requirement.count} of {escape(requirement.group)}: {got}/{requirement.count} so far"
+        )
+    text = "; ".join(parts)
+    if choice.escalated:
+        text += " (raised: the destination is not on the allowlist)"
+    return text
+
+
+def _decided_by(evaluation: Evaluation) -> str:
+    approvals = [f"{mention(a.approver)} ({escape(group)})" for a, group in evaluation.counted]
+    approvals += [mention(a.approver) for a in evaluation.surplus]
+    return f"Approved by {', '.join(approvals)}" if approvals else ""
+
+
+def _rejection(request: Request) -> str:
+    """The deciding rejection, from the decisions rather than the note, so it can mention."""
+    rejection = next(
+        (a for a in reversed(request.decisions) if a.decision is Decision.REJECT), None
+    )
+    if rejection is None:
+        return escape(clip(request.note or "", _NOTE_SHOWN))
+    reason = escape(clip(rejection.reason or "", REASON_SHOWN))
+    return f"by {mention(rejection.approver)}: {reason}"
+
+
+def _status_text(card: RequestCard) -> str:
+    note = escape(clip(card.request.note or "", _NOTE_SHOWN))
+    lines = _STATE_LINES[card.request.state](card, note)
+    decided = _decided_by(card.evaluation)
+    if decided and card.request.state is not State.REJECTED:
+        lines.append(decided)
+    return "\n".join(lines)
+
+
+def _pending_lines(card: RequestCard, note: str) -> list[str]:
+    lines = [f"⏳ *Waiting for approvals* · needs {policy_progress(card.evaluation)}"]
+    return [*lines, f"Note: {note}"] if note else lines
+
+
+def _failed_lines(card: RequestCard, note: str) -> list[str]:
+    lines = [f"❌ *Failed*{_withdraw_id(card)}" + (f": {note}" if note else "")]
+    failure = FAILURES.get(card.exchange_status or "")
+    if failure is not None:
+        lines.append(f"{escape(failure.cause)} {escape(failure.next_step)}")
+    return lines
+
+
+def _reconciliation_lines(card: RequestCard, note: str) -> list[str]:
+    lines = [
+        "⚠️ *Needs reconciliation* · edgeX's answer was lost, so nothing is sent again until "
+        "the withdrawal is found at edgeX or two approvers confirm it is absent"
+    ]
+    return [*lines, note] if note else lines
+
+
+_STATE_LINES: dict[State, Callable[[RequestCard, str], list[str]]] = {
+    State.PENDING_APPROVAL: _pending_lines,
+    State.APPROVED: lambda card, note: ["✅ *Approved* · it is signed and sent to edgeX next"],
+    State.SUBMITTING: lambda card, note: ["📤 *Sending to edgeX*"],
+    State.SUBMITTED: lambda card, note: [f"🚚 *Submitted to edgeX*{_withdraw_id(card)}"],
+    State.NEEDS_RECONCILIATION: _reconciliation_lines,
+    State.COMPLETED: lambda card, note: [f"✅ *Completed*{_withdraw_id(card)}"],
+    State.FAILED: _failed_lines,
+    State.REJECTED: lambda card, note: [f"🚫 *Rejected* {_rejection(card.request)}"],
+    State.CANCELLED: lambda card, note: [f"↩️ *Cancelled* by {mention(card.request.requester)}"],
+    State.EXPIRED: lambda card, note: ["⌛ *Expired*" + (f" · {note}" if note else "")],
+}
+
+
+def _withdraw_id(card: RequestCard) -> str:
+    return f" · edgeX id `{escape(card.withdraw_id)}`" if card.withdraw_id else ""
+
+
+def _summary(card: RequestCard) -> str:
+    """The notification text: one line that still says what and where."""
+    content = card.request.content
+    return (
+        f"Withdrawal #{card.request_id}: {format_amount(content.amount)} "
+        f"{escape(content.coin_name)} to {content.destination} by "
+        f"{mention(card.request.requester)}, {_state_word(card.request.state)}"
+    )
+
+
+_STATE_WORDS = {
+    State.PENDING_APPROVAL: "waiting for approvals",
+    State.APPROVED: "approved",
+    State.REJECTED: "rejected",
+    State.CANCELLED: "cancelled",
+    State.EXPIRED: "expired",
+    State.SUBMITTING: "being sent to edgeX",
+    State.SUBMITTED: "submitted to edgeX",
+    State.FAILED: "failed",
+    State.NEEDS_RECONCILIATION: "needs reconciliation",
+    State.COMPLETED: "completed",
+}
+
+
+def _state_word(state: State) -> str:
+    return _STATE_WORDS[state]
+
+
+# --- thread replies --------------------------------------------------------------------------
+
+
+def decision_reply(
+    card: RequestCard, *, approver: str, decision: Decision, reason: str | None, paper: bool
+) -> Message:
+    """A click that counted, for the thread; ``card`` is the request after the click."""
+    if decision is Decision.REJECT:
+        text = f"👎 {mention(approver)} rejected: {escape(clip(reason or '', REASON_SHOWN))}"
+    elif card.evaluation.outcome is Outcome.APPROVED:
+        text = f"👍 {mention(approver)} approved · the policy is met"
+    else:
+        text = f"👍 {mention(approver)} approved · needs {policy_progress(card.evaluation)}"
+    return _finish([SectionBlock(text=_md(text))], text, paper=paper)
+
+
+def transition_reply(card: RequestCard, *, paper: bool) -> Message:
+    """The state the request just entered, for the thread: outcome, note and track."""
+    text = f"Withdrawal #{card.request_id}: {_status_text(card)}"
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if _shows_track(card):
+        blocks.append(
+            ContextBlock(elements=[_md(f"edgeX: {escape(progress_track(card.exchange_status))}")])
+        )
+    return _finish(blocks, _summary(card), paper=paper)
+
+
+def exchange_reply(
+    card: RequestCard,
+    *,
+    code: str | None = None,
+    detail: str | None = None,
+    paper: bool,
+) -> Message:
+    """A new edgeX status for the thread; a failure says why, with edgeX's code and reason."""
+    status = card.exchange_status
+    if status is None:
+        raise ValueError("an exchange reply needs the exchange status")
+    track = escape(progress_track(status))
+    lines = [f"edgeX: {escape(status_phrase(status))} · `{escape(status)}`"]
+    failure = FAILURES.get(status)
+    if failure is not None:
+        lines.append(f"❌ {escape(failure.cause)}")
+        if code or detail:
+            said = " · ".join(escape(clip(part, _NOTE_SHOWN)) for part in (code, detail) if part)
+            lines.append(f"edgeX says: {said}")
+        lines.append(escape(failure.next_step))
+    blocks: list[Block] = [
+        SectionBlock(text=_md("\n".join(lines))),
+        ContextBlock(elements=[_md(track)]),
+    ]
+    return _finish(blocks, f"Withdrawal #{card.request_id}: {lines[0]}", paper=paper)
+
+
+def reminder_reply(card: RequestCard, *, paper: bool) -> Message:
+    """A nudge to the people whose approval would still count."""
+    evaluation = card.evaluation
+    who = ", ".join(mention(user) for user in evaluation.may_approve)
+    needed = policy_progress(evaluation)
+    if who:
+        text = (
+            f"⏰ Withdrawal #{card.request_id} still needs {needed}. {who}: you can approve it "
+            f"until {format_moment(card.request.expires_at)}."
+        )
+    else:
+        text = (
+            f"⏰ Withdrawal #{card.request_id} still needs {needed}, and nobody left in the "
+            "group can approve it; cancel it or ask a treasury lead."
+        )
+    return _finish([SectionBlock(text=_md(text))], text, paper=paper)
+
+
+def outcome_message(card: RequestCard, *, paper: bool) -> Message:
+    """A final outcome for the channel itself, so nobody has to open the thread to learn it."""
+    if not card.request.terminal:
+        raise ValueError(f"request {card.request_id} is not in a final state")
+    text = f"{_summary(card)}.\n{_status_text(card)}"
+    return _finish([SectionBlock(text=_md(text))], _summary(card), paper=paper)
+
+
+# --- replies to one person -------------------------------------------------------------------
+
+
+def refusal_message(text: str, *, paper: bool) -> Message:
+    """A refused click or command, shown only to the person (ephemeral)."""
+    shown = f"🚫 {escape(clip(text, _NOTE_SHOWN))}"
+    return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
+
+
+def notice_message(text: str, *, paper: bool) -> Message:
+    """A plain answer to one person (a cancelled request, a freeze taken)."""
+    shown = escape(clip(text, _NOTE_SHOWN))
+    return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
+
+
+def help_message(hint: str | None = None, *, paper: bool) -> Message:
+    """The commands, led by what was wrong with the last one when there was something."""
+    blocks: list[Block] = []
+    if hint:
+        blocks.append(SectionBlock(text=_md(f"⚠️ {escape(clip(hint, _NOTE_SHOWN))}")))
+    lines = [f"• `{escape(syntax)}`: {escape(what)}" for syntax, what in USAGE]
+    blocks.append(SectionBlock(text=_md("*withdrawbot commands*\n" + "\n".join(lines))))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                _md(
+                    "Amounts are exact decimals (250 or 250.5, no separators); addresses are "
+                    "the EIP-55 checksummed form copied from the wallet."
+                )
+            ]
+        )
+    )
+    text = f"⚠️ {escape(hint)}" if hint else "withdrawbot commands: /withdraw help"
+    return _finish(blocks, clip(text, _NOTE_SHOWN), paper=paper)
+
+
+def request_line(card: RequestCard) -> str:
+    """One request on one line of a list: id, amount, where, state, who asked, why."""
+    content = card.request.content
+    state = card.request.state
+    where = f"`{content.destination}` on {_chain(card)}"
+    status = (
+        f"needs {policy_progress(card.evaluation)}"
+        if state is State.PENDING_APPROVAL
+        else _state_word(state)
+    )
+    if card.exchange_status is not None and not card.request.terminal:
+        status += f" · edgeX: {escape(status_phrase(card.exchange_status))}"
+    return (
+        f"*#{card.request_id}* · {format_amount(content.amount)} {escape(content.coin_name)} → "
+        f"{where} · {status} · by {mention(card.request.requester)} · "
+        f"{escape(clip(card.reason, 120))}"
+    )
+
+
+def request_list_message(cards: Sequence[RequestCard], *, paper: bool) -> Message:
+    """``/withdraw list``: open requests, newest first as given, at most twenty shown."""
+    if not cards:
+        return notice_message("No withdrawal request is open.", paper=paper)
+    shown = cards[:_LIST_SHOWN]
+    text = "\n".join(request_line(card) for card in shown)
+    if len(cards) > len(shown):
+        text += f"\n…and {len(cards) - len(shown)} more"
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*Open withdrawal requests ({len(cards)})*")),
+        *(SectionBlock(text=_md(request_line(card))) for card in shown),
+    ]
+    if len(cards) > len(shown):
+        blocks.append(ContextBlock(elements=[_md(f"…and {len(cards) - len(shown)} more")]))
+    return _finish(blocks, f"{len(cards)} open withdrawal requests", paper=paper)
+
+
+_MARK = re.compile("\ue000([UW][A-Z0-9]{2,20})\ue001")
+
+
+def explain_message(
+    card: RequestCard,
+    *,
+    policy: Policy,
+    membership: Membership,
+    now: datetime,
+    paper: bool,
+) -> Message:
+    """``/withdraw explain ID``: the policy's view of the request, in words, with mentions.
+
+    The domain's lines mix user text (a reject reason) with user ids, so ids are marked with
+    private-use characters, the whole line is escaped, and only then are marks made mentions.
+    """
+    lines = explain(
+        card.request,
+        policy=policy,
+        membership=membership,
+        now=now,
+        mention=lambda user: f"\ue000{user}\ue001",
+    )
+    body = "\n".join(
+        _MARK.sub(lambda m: mention(m[1]), escape(clip(line, REASON_SHOWN))) for line in lines
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=_md(request_line(card))),
+        SectionBlock(text=_md(clip(body, 2900))),
+    ]
+    return _finish(blocks, f"Withdrawal #{card.request_id} explained", paper=paper)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text)
+
+
+def _finish(blocks: Sequence[Block], text: str, *, paper: bool) -> Message:
+    """Every message of a paper-mode process says so, in the blocks and in the notification."""
+    if not paper:
+        return Message(text=text, blocks=tuple(blocks))
+    banner = ContextBlock(elements=[_md(PAPER_BANNER)])
+    return Message(text=f"{PAPER_PREFIX} {text}", blocks=(banner, *blocks))
