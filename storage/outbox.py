@@ -1,0 +1,144 @@
+"""The Slack outbox: events written with the change they describe, delivered later, in order.
+
+A Slack outage must delay messages, never lose them, and a crash between posting and marking
+must not post twice. So each event is a row written in the same transaction as the state
+change (``append``, called by the units of work), numbered per request, with a stable
+``outbox_key`` the notifier puts in the message metadata and can look for in the thread before
+posting again. The payload describes the event (states, actor, decision, note) as JSON; how it
+reads in Slack is decided by the Slack layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select, update
+
+from approvals.lifecycle import State
+from storage.columns import canonical_json, utc
+from storage.engine import Database
+from storage.repository import StoredRequest
+from storage.tables import OutboxRow
+
+__all__ = ["OutboxEntry", "append", "mark_delivered", "outbox_key", "pending"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One undelivered event; ``thread_ts`` is the request's root message once it is posted."""
+
+    id: int
+    request_id: int
+    seq: int
+    key: str
+    event: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    thread_ts: str | None
+
+
+def outbox_key(*, client_withdraw_id: str, seq: int) -> str:
+    """Unique across databases too: the client withdraw id is random per request."""
+    return f"withdrawbot-{client_withdraw_id}-{seq}"
+
+
+def append(
+    session: Session,
+    *,
+    stored: StoredRequest,
+    event: str,
+    actor: str,
+    previous_state: State | None,
+    detail: Mapping[str, object],
+    now: datetime,
+) -> OutboxRow:
+    """The next event of ``stored``'s request; the caller holds the request's row lock."""
+    last = session.exec(
+        select(func.max(OutboxRow.seq)).where(col(OutboxRow.request_id) == stored.id)
+    ).one()
+    seq = (last or 0) + 1
+    request = stored.request
+    payload = {
+        "event": event,
+        "request_id": stored.id,
+        "client_withdraw_id": stored.client_withdraw_id,
+        "seq": seq,
+        "actor": actor,
+        "at": utc(now).isoformat(timespec="microseconds"),
+        "previous_state": None if previous_state is None else previous_state.value,
+        "state": request.state.value,
+        "exchange_status": stored.exchange_status,
+        "approval_round": request.approval_round,
+        "content_hash": request.content_hash,
+        "note": request.note,
+        "detail": dict(detail),
+    }
+    row = OutboxRow(
+        request_id=stored.id,
+        seq=seq,
+        outbox_key=outbox_key(client_withdraw_id=stored.client_withdraw_id, seq=seq),
+        event=event,
+        payload=canonical_json(payload),
+        created_at=utc(now),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def pending(database: Database, *, limit: int = 100) -> list[OutboxEntry]:
+    """Undelivered events, oldest first, so each request's events come in their order.
+
+    The notifier must deliver a request's events one after the other and stop at the first it
+    cannot deliver, or a later event could overtake an earlier one.
+    """
+    with database.read() as session:
+        rows = session.exec(
+            select(OutboxRow)
+            .where(col(OutboxRow.delivered_at).is_(None))
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+        ).all()
+        roots = dict(
+            session.exec(
+                select(OutboxRow.request_id, OutboxRow.slack_ts).where(
+                    col(OutboxRow.request_id).in_({row.request_id for row in rows}),
+                    col(OutboxRow.seq) == 1,
+                )
+            ).all()
+        )
+    entries: list[OutboxEntry] = []
+    for row in rows:
+        if row.id is None:
+            raise RuntimeError("a loaded outbox row has no id")
+        entries.append(
+            OutboxEntry(
+                id=row.id,
+                request_id=row.request_id,
+                seq=row.seq,
+                key=row.outbox_key,
+                event=row.event,
+                payload=json.loads(row.payload),
+                created_at=row.created_at,
+                thread_ts=roots.get(row.request_id),
+            )
+        )
+    return entries
+
+
+def mark_delivered(
+    database: Database, *, key: str, now: datetime, slack_ts: str | None = None
+) -> bool:
+    """Record that the event is in Slack (``slack_ts`` is its message); False if it already was."""
+    with database.write() as session:
+        result = session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.outbox_key) == key, col(OutboxRow.delivered_at).is_(None))
+            .values(delivered_at=utc(now), slack_ts=slack_ts)
+        )
+        session.commit()
+    return result.rowcount == 1

@@ -1,0 +1,429 @@
+"""The worker's steps: leases, the move to SUBMITTING with its signed body, exchange outcomes.
+
+Several replicas may run workers. A worker claims requests with a lease (owner and
+``lease_until``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so two
+workers never work on one request, and a request is resumed by another worker only after its
+owner's lease ran out. Acting on a request (signing it, recording what edgeX answered to the
+send) requires holding its lease at that moment.
+
+``begin_submission`` is the one way into SUBMITTING: it re-checks the request against the
+present (``approvals.lifecycle.begin_submission``), refuses while frozen, signs through the
+worker's callback only if the re-check passed, checks that the signed body carries exactly the
+approved content and the request's client withdraw id, and stores body and state together.
+Every later send is a resend of that stored body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, col, func, or_, select, update
+
+from approvals import lifecycle
+from approvals.content import Kind
+from approvals.lifecycle import State, Trigger
+from approvals.membership import Membership
+from approvals.metadata import CrossQuote
+from approvals.policy import Policy
+from storage import audit
+from storage.columns import utc
+from storage.engine import Database
+from storage.errors import LeaseLost, SubmissionMismatch
+from storage.freeze import ensure_not_frozen
+from storage.repository import StoredRequest, load_request, update_request, withdrawn_in_window
+from storage.tables import RequestRow, StatusEventRow, SubmissionRow
+from storage.transactions import record_change
+
+__all__ = [
+    "LEAVING",
+    "SignedSubmission",
+    "Signer",
+    "Submission",
+    "SubmissionStart",
+    "begin_submission",
+    "claim",
+    "record_exchange_outcome",
+    "record_status",
+    "release_lease",
+    "renew_lease",
+    "submissions",
+]
+
+# What the re-check before signing counts as already gone: money that left or is leaving.
+# Approved requests not yet signed do not count, or two of them could block each other.
+LEAVING = frozenset({State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION})
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSubmission:
+    """What the worker's signer returns: the exact JSON text that will be sent, every time."""
+
+    kind: Kind
+    body: str
+    client_withdraw_id: str
+    expire_time_ms: int
+
+
+Signer = Callable[[StoredRequest], SignedSubmission]
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A stored signed body; ``exchange_withdraw_id`` once edgeX has named the withdrawal."""
+
+    request_id: int
+    kind: Kind
+    body: str
+    client_withdraw_id: str
+    expire_time_ms: int
+    signed_at: datetime
+    exchange_withdraw_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionStart:
+    """The request after the re-check; ``submission`` is None if it went back for approval."""
+
+    request: StoredRequest
+    submission: Submission | None
+
+
+def claim(
+    database: Database,
+    *,
+    owner: str,
+    states: Collection[State],
+    now: datetime,
+    lease_for: timedelta,
+    limit: int = 10,
+) -> list[StoredRequest]:
+    """Lease up to ``limit`` requests in ``states`` that nobody holds a live lease on."""
+    now = utc(now)
+    with database.write() as session:
+        ids = list(
+            session.exec(
+                select(col(RequestRow.id))
+                .where(
+                    col(RequestRow.state).in_([state.value for state in states]),
+                    or_(
+                        col(RequestRow.lease_until).is_(None),
+                        col(RequestRow.lease_until) <= now,
+                    ),
+                )
+                .order_by(col(RequestRow.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+        )
+        if not ids:
+            return []
+        session.exec(
+            update(RequestRow)
+            .where(col(RequestRow.id).in_(ids))
+            .values(lease_owner=owner, lease_until=now + lease_for)
+        )
+        claimed = [load_request(session, request_id=i, lock=False) for i in ids if i is not None]
+        session.commit()
+    return claimed
+
+
+def renew_lease(
+    database: Database, *, request_id: int, owner: str, now: datetime, lease_for: timedelta
+) -> datetime:
+    """Extend ``owner``'s lease; ``LeaseLost`` if another worker has taken the request."""
+    until = utc(now) + lease_for
+    with database.write() as session:
+        result = session.exec(
+            update(RequestRow)
+            .where(col(RequestRow.id) == request_id, col(RequestRow.lease_owner) == owner)
+            .values(lease_until=until)
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(request_id, owner)
+        session.commit()
+    return until
+
+
+def release_lease(database: Database, *, request_id: int, owner: str) -> bool:
+    """Give the request back at once; False if ``owner`` did not hold it."""
+    with database.write() as session:
+        result = session.exec(
+            update(RequestRow)
+            .where(col(RequestRow.id) == request_id, col(RequestRow.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        session.commit()
+    return result.rowcount == 1
+
+
+def _hold(stored: StoredRequest, *, owner: str, now: datetime) -> None:
+    if stored.lease_owner != owner or stored.lease_until is None or stored.lease_until <= now:
+        raise LeaseLost(stored.id, owner)
+
+
+def begin_submission(
+    database: Database,
+    *,
+    request_id: int,
+    owner: str,
+    policy: Policy,
+    membership: Membership,
+    quote: CrossQuote | None,
+    now: datetime,
+    sign: Signer,
+) -> SubmissionStart:
+    """Re-check, sign and store the body with the move to SUBMITTING, in one transaction.
+
+    Raises ``Frozen`` while frozen and ``LeaseLost`` unless ``owner`` holds the lease; if the
+    re-check fails, the request goes back for approval (a new round) and nothing is signed.
+    """
+    now = utc(now)
+    with database.write() as session:
+        stored = load_request(session, request_id=request_id, lock=True)
+        _hold(stored, owner=owner, now=now)
+        ensure_not_frozen(session)
+        audit.lock_head(session)
+        withdrawn = withdrawn_in_window(
+            session,
+            coin_name=stored.request.content.coin_name,
+            now=now,
+            in_flight=LEAVING,
+            exclude=stored.id,
+        )
+        request = lifecycle.begin_submission(
+            stored.request,
+            policy=policy,
+            membership=membership,
+            quote=quote,
+            withdrawn_in_window=withdrawn,
+            now=now,
+        )
+        after = update_request(session, stored=stored, request=request, now=now)
+        submission = None
+        if request.state is State.SUBMITTING:
+            submission = _store_signed(session, after, sign(after), now=now)
+            action = Trigger.SIGNED
+            detail: dict[str, object] = {
+                "client_withdraw_id": submission.client_withdraw_id,
+                "expire_time_ms": submission.expire_time_ms,
+                "body_sha256": hashlib.sha256(submission.body.encode()).hexdigest(),
+            }
+        else:
+            action = Trigger.RECHECK_FAILED
+            detail = {"approval_round": request.approval_round}
+        record_change(
+            session,
+            before=stored.request.state,
+            after=after,
+            action=action.value,
+            actor=owner,
+            policy_hash=policy.hash,
+            detail=detail,
+            now=now,
+        )
+        session.commit()
+    return SubmissionStart(after, submission)
+
+
+def _store_signed(
+    session: Session, stored: StoredRequest, signed: SignedSubmission, *, now: datetime
+) -> Submission:
+    _check_signed(stored, signed)
+    session.add(
+        SubmissionRow(
+            request_id=stored.id,
+            kind=signed.kind.value,
+            client_withdraw_id=signed.client_withdraw_id,
+            expire_time_ms=signed.expire_time_ms,
+            body=signed.body,
+            signed_at=now,
+        )
+    )
+    session.flush()
+    return Submission(
+        request_id=stored.id,
+        kind=signed.kind,
+        body=signed.body,
+        client_withdraw_id=signed.client_withdraw_id,
+        expire_time_ms=signed.expire_time_ms,
+        signed_at=now,
+        exchange_withdraw_id=None,
+    )
+
+
+def _check_signed(stored: StoredRequest, signed: SignedSubmission) -> None:
+    """Refuse a body that would send anything other than what was approved."""
+    content = stored.request.content
+    where = f"the signed body of withdrawal request {stored.id}"
+    try:
+        body = json.loads(signed.body)
+    except ValueError as err:
+        raise SubmissionMismatch(f"{where} is not JSON") from err
+    if not isinstance(body, dict):
+        raise SubmissionMismatch(f"{where} is not a JSON object")
+    id_field = "clientCrossWithdrawId" if content.kind is Kind.CROSS else "clientWithdrawId"
+    checks: list[tuple[str, object, object]] = [
+        ("kind", signed.kind, content.kind),
+        (id_field, body.get(id_field), stored.client_withdraw_id),
+        ("client withdraw id", signed.client_withdraw_id, stored.client_withdraw_id),
+        ("expireTime", body.get("expireTime"), str(signed.expire_time_ms)),
+        ("accountId", body.get("accountId"), content.account_id),
+        ("coinId", body.get("coinId"), content.coin_id),
+        ("amount", _decimal(body.get("amount")), content.amount),
+        ("ethAddress", body.get("ethAddress"), content.destination),
+    ]
+    if content.kind is Kind.CROSS:
+        checks += [
+            ("erc20Address", body.get("erc20Address"), content.erc20_address),
+            ("lpAccountId", body.get("lpAccountId"), content.lp_account_id),
+            ("chainId", _integer(body.get("chainId")), content.chain_id),
+        ]
+    for name, found, approved in checks:
+        if found != approved:
+            raise SubmissionMismatch(f"{where} has another {name} than the approved request")
+    fee = _decimal(body.get("fee"))
+    if content.fee_cap is not None and (fee is None or fee > content.fee_cap):
+        raise SubmissionMismatch(f"{where} pays a fee above the approved fee cap")
+
+
+def _decimal(value: object) -> Decimal | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def record_exchange_outcome(
+    database: Database,
+    *,
+    request_id: int,
+    owner: str,
+    trigger: Trigger,
+    now: datetime,
+    note: str | None = None,
+    exchange_withdraw_id: str | None = None,
+) -> StoredRequest:
+    """What edgeX answered to the send (or reconciliation found); ``owner`` holds the lease.
+
+    ``exchange_withdraw_id`` is kept with the submission when edgeX names the withdrawal.
+    """
+    now = utc(now)
+    with database.write() as session:
+        stored = load_request(session, request_id=request_id, lock=True)
+        _hold(stored, owner=owner, now=now)
+        request = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
+        after = update_request(session, stored=stored, request=request, now=now)
+        if exchange_withdraw_id is not None:
+            session.exec(
+                update(SubmissionRow)
+                .where(col(SubmissionRow.request_id) == request_id)
+                .values(exchange_withdraw_id=exchange_withdraw_id)
+            )
+        record_change(
+            session,
+            before=stored.request.state,
+            after=after,
+            action=trigger.value,
+            actor=owner,
+            policy_hash=None,
+            detail={"exchange_withdraw_id": exchange_withdraw_id},
+            now=now,
+        )
+        session.commit()
+    return after
+
+
+def record_status(
+    database: Database,
+    *,
+    request_id: int,
+    exchange_status: str,
+    raw: str,
+    now: datetime,
+    trigger: Trigger | None = None,
+    note: str | None = None,
+) -> StoredRequest:
+    """A status read from edgeX: kept as an event (and outbox row) only when it changed.
+
+    ``raw`` is the exchange's record as JSON text; ``trigger`` moves the request too when the
+    status is terminal (``EXCHANGE_COMPLETED``, ``EXCHANGE_FAILED``). The poller calls this for
+    every status it reads; an unchanged status writes nothing.
+    """
+    now = utc(now)
+    try:
+        json.loads(raw)
+    except ValueError as err:
+        raise ValueError(f"the exchange record of request {request_id} is not JSON") from err
+    with database.write() as session:
+        stored = load_request(session, request_id=request_id, lock=True)
+        if stored.exchange_status == exchange_status:
+            return stored
+        after = stored
+        if trigger is not None:
+            moved = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
+            after = update_request(session, stored=stored, request=moved, now=now)
+        after = replace(after, exchange_status=exchange_status)
+        last = session.exec(
+            select(func.max(StatusEventRow.seq)).where(col(StatusEventRow.request_id) == request_id)
+        ).one()
+        session.add(
+            StatusEventRow(
+                request_id=request_id,
+                seq=(last or 0) + 1,
+                exchange_status=exchange_status,
+                raw=raw,
+                at=now,
+            )
+        )
+        session.exec(
+            update(RequestRow)
+            .where(col(RequestRow.id) == request_id)
+            .values(exchange_status=exchange_status)
+        )
+        record_change(
+            session,
+            before=stored.request.state,
+            after=after,
+            action="exchange_status" if trigger is None else trigger.value,
+            actor=audit.SYSTEM_ACTOR,
+            policy_hash=None,
+            detail={"exchange_status": exchange_status, "previous": stored.exchange_status},
+            now=now,
+        )
+        session.commit()
+    return after
+
+
+def submissions(database: Database, *, request_ids: Collection[int]) -> dict[int, Submission]:
+    """The stored signed bodies of these requests (the poller asks in batches)."""
+    with database.read() as session:
+        rows = session.exec(
+            select(SubmissionRow).where(col(SubmissionRow.request_id).in_(list(request_ids)))
+        ).all()
+    return {
+        row.request_id: Submission(
+            request_id=row.request_id,
+            kind=Kind(row.kind),
+            body=row.body,
+            client_withdraw_id=row.client_withdraw_id,
+            expire_time_ms=row.expire_time_ms,
+            signed_at=row.signed_at,
+            exchange_withdraw_id=row.exchange_withdraw_id,
+        )
+        for row in rows
+    }
