@@ -50,6 +50,7 @@ __all__ = [
     "REASON_SHOWN",
     "Message",
     "RequestCard",
+    "approval_buttons",
     "decision_reply",
     "exchange_reply",
     "explain_message",
@@ -163,7 +164,7 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
             ContextBlock(elements=[_md(f"edgeX: {escape(progress_track(card.exchange_status))}")])
         )
     if interactive and request.state is State.PENDING_APPROVAL:
-        blocks.append(_buttons(card))
+        blocks.append(approval_buttons(card))
         blocks.append(
             ContextBlock(
                 elements=[
@@ -225,7 +226,13 @@ def _shows_track(card: RequestCard) -> bool:
     )
 
 
-def _buttons(card: RequestCard) -> ActionsBlock:
+def approval_buttons(
+    card: RequestCard, *, block_id: str = BlockId.REQUEST_ACTIONS.value, cancel: bool = True
+) -> ActionsBlock:
+    """Approve (confirming the full address and amount), Reject, and Cancel when ``cancel``.
+
+    Every button carries :attr:`RequestCard.ref`, so a click is judged against the version drawn.
+    """
     content = card.request.content
     value = card.ref.encode()
     where = f"on {_chain(card)}"
@@ -233,30 +240,25 @@ def _buttons(card: RequestCard) -> ActionsBlock:
         where += f", LP fee at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
     approve_text = (
         f"You approve sending *{format_amount(content.amount)} {escape(content.coin_name)}* "
-        f"to `{content.destination}` {where}. Fingerprint "
-        f"`{fingerprint(content.hash)}`."
+        f"to `{content.destination}` {where}. Fingerprint `{fingerprint(content.hash)}`."
     )
-    return ActionsBlock(
-        block_id=BlockId.REQUEST_ACTIONS.value,
-        elements=[
-            ButtonElement(
-                text="Approve",
-                action_id=ActionId.APPROVE.value,
-                value=value,
-                style="primary",
-                confirm=ConfirmObject(
-                    title=f"Approve withdrawal #{card.request_id}?",
-                    text=_md(clip(approve_text, ConfirmObject.text_max_length)),
-                    confirm="Approve",
-                    deny="Back",
-                ),
+    buttons = [
+        ButtonElement(
+            text="Approve",
+            action_id=ActionId.APPROVE.value,
+            value=value,
+            style="primary",
+            confirm=ConfirmObject(
+                title=f"Approve withdrawal #{card.request_id}?",
+                text=_md(clip(approve_text, ConfirmObject.text_max_length)),
+                confirm="Approve",
+                deny="Back",
             ),
-            ButtonElement(
-                text="Reject…",
-                action_id=ActionId.REJECT.value,
-                value=value,
-                style="danger",
-            ),
+        ),
+        ButtonElement(text="Reject…", action_id=ActionId.REJECT.value, value=value, style="danger"),
+    ]
+    if cancel:
+        buttons.append(
             ButtonElement(
                 text="Cancel",
                 action_id=ActionId.CANCEL.value,
@@ -271,9 +273,9 @@ def _buttons(card: RequestCard) -> ActionsBlock:
                     deny="Keep it",
                     style="danger",
                 ),
-            ),
-        ],
-    )
+            )
+        )
+    return ActionsBlock(block_id=block_id, elements=buttons)
 
 
 # --- what the policy needs, and where the request stands ----------------------------------------
