@@ -11,7 +11,12 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.engine import Database
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -44,6 +49,127 @@ def _policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_url() -> str:
+    from bot.settings import Need, Settings
+
+    settings = Settings.load()
+    settings.require(Need.DATABASE)
+    return settings.database_url
+
+
+def _open_database() -> Database:
+    """The configured database, refused (one line) unless it is migrated."""
+    from storage.engine import open_database
+
+    return open_database(_database_url())
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from storage.engine import Database, create_database_engine
+    from storage.migrations import upgrade
+
+    database = Database(create_database_engine(_database_url()))
+    try:
+        revision = upgrade(database)
+    finally:
+        database.dispose()
+    print(f"the database at {database.where} is migrated (revision {revision})")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from storage.audit import verify
+
+    database = _open_database()
+    try:
+        verdict = verify(database)
+    finally:
+        database.dispose()
+    if verdict.problem is not None:
+        print(f"withdrawbot audit verify: {verdict.problem}", file=sys.stderr)
+        return 1
+    print(f"audit log intact: {verdict.rows} rows, head hash {verdict.head_hash}")
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from storage.audit import export_csv
+
+    database = _open_database()
+    try:
+        if args.out is None:
+            export_csv(database, sys.stdout)
+            return 0
+        with args.out.open("w", encoding="utf-8", newline="") as out:
+            count = export_csv(database, out)
+    except OSError as err:
+        print(f"withdrawbot audit export: {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"wrote {count} audit rows to {args.out}")
+    return 0
+
+
+def _freeze(args: argparse.Namespace) -> int:
+    from storage.freeze import freeze
+
+    database = _open_database()
+    try:
+        change = freeze(database, by=args.by, reason=args.reason, now=datetime.now(UTC))
+    finally:
+        database.dispose()
+    state = change.state
+    why = f": {state.reason}" if state.reason else ""
+    since = f" since {state.at:%Y-%m-%d %H:%M:%S %Z}" if state.at else ""
+    if change.changed:
+        print(f"withdrawals are frozen by {state.by}{why}; nothing will be submitted")
+    else:
+        print(f"withdrawals were already frozen by {state.by}{since}{why}")
+    return 0
+
+
+def _unfreeze(args: argparse.Namespace) -> int:
+    from storage.freeze import unfreeze
+
+    database = _open_database()
+    try:
+        change = unfreeze(database, by=[args.by], now=datetime.now(UTC))
+    finally:
+        database.dispose()
+    if change.changed:
+        print(f"withdrawals are unfrozen by {change.state.by}")
+    else:
+        print("withdrawals were not frozen")
+    return 0
+
+
+def _person(value: str) -> str:
+    """Whoever acts is written into the audit log, so a blank name is refused."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("name the person acting (it goes into the audit log)")
+    return value.strip()
+
+
+def _failure(err: Exception) -> str | None:
+    """One line for what an operator can fix (settings, schema, database); None for bugs."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from bot.settings import SettingsError
+    from storage.errors import StorageError
+
+    if isinstance(err, SettingsError):
+        return "; ".join(err.problems)
+    if isinstance(err, StorageError):
+        return str(err)
+    if isinstance(err, DBAPIError):
+        first = str(err.orig).strip().splitlines()
+        return f"the database cannot be used: {first[0] if first else type(err.orig).__name__}"
+    if isinstance(err, SQLAlchemyError):
+        return f"the database cannot be used: {str(err).splitlines()[0]}"
+    return None
+
+
 def _exit_quietly(signum: int, frame: object) -> None:
     """SIGTERM (Heroku, systemd, Ctrl-C in a container) ends a server like Ctrl-C does."""
     raise KeyboardInterrupt
@@ -71,17 +197,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", type=Path, help="the policy file, e.g. policy.toml")
     check.set_defaults(handler=_policy_check)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the database (DATABASE_URL) up to this version's schema"
+    )
+    migrate.set_defaults(handler=_migrate)
+
+    audit = commands.add_parser("audit", help="check or export the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain and print its head hash (exit 1 naming a bad row)"
+    )
+    verify.set_defaults(handler=_audit_verify)
+    export = audit_commands.add_parser("export", help="write the audit log as CSV")
+    export.add_argument("--out", type=Path, help="the CSV file to write (default: stdout)")
+    export.set_defaults(handler=_audit_export)
+
+    freeze = commands.add_parser(
+        "freeze", help="stop every new submission to edgeX (drafts and approvals go on)"
+    )
+    freeze.add_argument("--by", type=_person, required=True, help="who freezes (audit log)")
+    freeze.add_argument("--reason", help="why, shown to the team")
+    freeze.set_defaults(handler=_freeze)
+
+    unfreeze = commands.add_parser("unfreeze", help="let submissions start again")
+    unfreeze.add_argument("--by", type=_person, required=True, help="who unfreezes (audit log)")
+    unfreeze.set_defaults(handler=_unfreeze)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # Alembic narrates each step at INFO; the commands say what matters in one line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:
         return handler(args)
     except OSError as err:
         print(f"withdrawbot {args.command}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        line = _failure(err)
+        if line is None:
+            raise
+        print(f"withdrawbot {args.command}: {line}", file=sys.stderr)
         return 1
 
 
