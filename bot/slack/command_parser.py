@@ -184,7 +184,7 @@ _CHAIN = re.compile(r"[1-9][0-9]{0,11}", re.ASCII)
 _DAYS = re.compile(r"[0-9]{1,6}", re.ASCII)
 # Invisible characters that ride along when an address is copied from a web page or a chat.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_SHOW = 40
+_SHOW = 64  # long enough to quote an address back whole
 
 
 def parse_command(text: str) -> Command:

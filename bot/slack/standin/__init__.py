@@ -13,7 +13,7 @@ the signing secret exactly as Slack signs them::
             platform.command(alice, "250 USDT to 0x… rebalancing", channel="C0TREASURY")
 """
 
-from bot.slack.standin.platform import ACK_DEADLINE, Delivery, SlackPlatform, sign
+from bot.slack.standin.platform import ACK_DEADLINE, Delivery, SlackPlatform, sign, view_state
 from bot.slack.standin.server import BOT_TOKEN, Call, SlackStandIn
 from bot.slack.standin.workspace import Person, ResponseTarget, SlackError, Workspace
 
@@ -29,4 +29,5 @@ __all__ = [
     "SlackStandIn",
     "Workspace",
     "sign",
+    "view_state",
 ]

@@ -34,7 +34,7 @@ import httpx
 from bot.slack.standin.server import SlackStandIn
 from bot.slack.standin.workspace import Json, Person, ResponseTarget
 
-__all__ = ["ACK_DEADLINE", "Delivery", "SlackPlatform", "sign"]
+__all__ = ["ACK_DEADLINE", "Delivery", "SlackPlatform", "sign", "view_state"]
 
 ACK_DEADLINE = 3.0
 FORM = "application/x-www-form-urlencoded"
@@ -60,9 +60,15 @@ class Delivery:
         return self.response.status_code
 
     def ack(self) -> Json | None:
-        """The ack body as JSON, ``None`` when it was empty."""
+        """The ack body as JSON, ``None`` when it was empty.
+
+        A plain-text ack (Bolt's ``ack("text")`` for a slash command) is what Slack shows as a
+        message, so it reads as ``{"text": ...}``.
+        """
         if not self.response.content:
             return None
+        if not self.response.headers.get("content-type", "").startswith("application/json"):
+            return {"text": self.response.text}
         body = self.response.json()
         if not isinstance(body, dict):
             raise ValueError(f"the ack is not a JSON object: {body!r}")
@@ -200,7 +206,7 @@ class SlackPlatform:
         view = workspace.view(view_id)
         block, element = _find_element(view["blocks"], action_id, None)
         trigger_id = workspace.issue_trigger(person.user_id)
-        shown = {**view, "state": {"values": _state(view, values or {})}}
+        shown = {**view, "state": {"values": view_state(view, values or {})}}
         shown.pop("user_id", None)
         payload: Json = {
             **self._interaction("block_actions", person, trigger_id),
@@ -222,7 +228,7 @@ class SlackPlatform:
         if view["user_id"] != person.user_id:
             raise ValueError(f"view {view_id} is not open for {person.user_id}")
         trigger_id = workspace.issue_trigger(person.user_id)
-        shown = {**view, "state": {"values": _state(view, values)}}
+        shown = {**view, "state": {"values": view_state(view, values)}}
         shown.pop("user_id", None)
         payload: Json = {
             **self._interaction("view_submission", person, trigger_id),
@@ -358,7 +364,7 @@ def _action(block: Json, element: Json, option: str | None, now: float) -> Json:
     return action
 
 
-def _state(view: Json, values: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
+def view_state(view: Json, values: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
     """``view.state.values`` for a view whose inputs hold ``values`` (by block id).
 
     An input not named keeps its initial value or option, as on screen; ``None`` empties it.

@@ -1,0 +1,103 @@
+"""Both app manifests parse, and agree with each other and with what the bot calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.slack.command_parser import USAGE
+from bot.slack.standin.server import METHODS
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS_URL = "https://YOUR-HOST/slack/events"
+
+# Every Web API method the bot calls, and the bot scope Slack requires for it (None: none).
+SCOPE_OF_METHOD = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "views.open": None,
+    "views.update": None,
+    "views.publish": None,
+    "conversations.replies": "channels:history",
+    "usergroups.list": "usergroups:read",
+    "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+}
+# Scopes not tied to one Web API method: the slash command, and history in private channels.
+OTHER_SCOPES = {"commands", "groups:history"}
+
+
+def _load(name: str) -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def socket() -> dict[str, Any]:
+    return _load("app_manifest.yml")
+
+
+@pytest.fixture(scope="module")
+def http() -> dict[str, Any]:
+    return _load("app_manifest.http.yml")
+
+
+def test_socket_mode_manifest(socket: dict[str, Any]) -> None:
+    settings = socket["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"] == {"is_enabled": True}
+    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    (command,) = socket["features"]["slash_commands"]
+    assert "url" not in command
+
+
+def test_http_manifest_points_every_url_at_slack_events(http: dict[str, Any]) -> None:
+    settings = http["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
+    assert settings["event_subscriptions"]["request_url"] == EVENTS_URL
+    (command,) = http["features"]["slash_commands"]
+    assert command["url"] == EVENTS_URL
+
+
+def test_the_two_manifests_differ_only_in_transport(
+    socket: dict[str, Any], http: dict[str, Any]
+) -> None:
+    assert socket["oauth_config"] == http["oauth_config"]
+    assert socket["display_information"] == http["display_information"]
+    assert {k: v for k, v in socket["features"].items() if k != "slash_commands"} == {
+        k: v for k, v in http["features"].items() if k != "slash_commands"
+    }
+    (socket_command,) = socket["features"]["slash_commands"]
+    (http_command,) = http["features"]["slash_commands"]
+    assert socket_command == {k: v for k, v in http_command.items() if k != "url"}
+    assert (
+        socket["settings"]["event_subscriptions"]["bot_events"]
+        == (http["settings"]["event_subscriptions"]["bot_events"])
+    )
+
+
+def test_command_bot_user_and_home(socket: dict[str, Any]) -> None:
+    features = socket["features"]
+    (command,) = features["slash_commands"]
+    assert command["command"] == "/withdraw"
+    assert command["should_escape"] is False
+    assert all(syntax.split()[0] == command["command"] for syntax, _ in USAGE)
+    assert features["bot_user"]["display_name"] == "withdrawbot"
+    assert features["app_home"]["home_tab_enabled"] is True
+    assert len(socket["display_information"]["description"]) <= 140
+
+
+def test_scopes_are_exactly_what_the_bot_uses(socket: dict[str, Any]) -> None:
+    assert set(SCOPE_OF_METHOD) == set(METHODS), "a method the bot calls has no scope entry"
+    needed = {scope for scope in SCOPE_OF_METHOD.values() if scope} | OTHER_SCOPES
+    granted = socket["oauth_config"]["scopes"]["bot"]
+    assert len(granted) == len(set(granted))
+    assert set(granted) == needed
+    assert "user" not in socket["oauth_config"]["scopes"]
