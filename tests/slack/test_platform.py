@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.slack.actions import ActionId, CallbackId, Field
+from bot.slack.home import home_view
 from bot.slack.messages import request_message
 from bot.slack.modals import ChainChoice, withdraw_modal
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn, sign
@@ -109,7 +110,8 @@ class _Bot:
         def approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             self.seen.append(("approve", body))
             ack()
-            respond(text="approved by you", replace_original=False)
+            if body.get("response_url"):
+                respond(text="approved by you", replace_original=False)
 
         @app.action(ActionId.WITHDRAW_KIND.value)
         def kind(ack: Ack, body: dict[str, Any]) -> None:
@@ -287,3 +289,20 @@ def test_home_opened_events_arrive_and_the_home_is_published(
     assert home["blocks"][0]["text"]["text"] == "T0STANDIN"
     kind, event = bot.seen[-1]
     assert (kind, event["user"], event["tab"]) == ("home", "U0CAROL", "home")
+
+
+def test_home_buttons_are_clicked_by_block(
+    standin: SlackStandIn, bot: _Bot, platform: SlackPlatform, client: WebClient
+) -> None:
+    waiting = [world.card(world.pending(), request_id=i) for i in (3, 4)]
+    view = home_view(waiting=waiting, in_flight=[], recent=[], frozen=None, paper=False)
+    published = client.views_publish(user_id="U0BOB", view=view)["view"]
+    bob = _person(standin, "U0BOB")
+    platform.act_in_view(
+        bob, view_id=published["id"], action_id=ActionId.APPROVE, block_id="home.4"
+    )
+    kind, body = bot.seen[-1]
+    assert kind == "approve"
+    assert body["actions"][0]["value"] == waiting[1].ref.encode()
+    assert body["container"] == {"type": "view", "view_id": published["id"]}
+    assert "response_url" not in body

@@ -194,17 +194,18 @@ class SlackPlatform:
         *,
         view_id: str,
         action_id: str,
+        block_id: str | None = None,
         option: str | None = None,
         values: Mapping[str, str | None] | None = None,
     ) -> Delivery:
-        """``person`` uses element ``action_id`` in a modal or Home view.
+        """``person`` uses element ``action_id`` (in ``block_id``) in a modal or Home view.
 
         A button sends its value; a select or radio sends ``option`` (an option's value).
         ``values`` is what the modal's inputs hold at that moment (see :meth:`submit`).
         """
         workspace = self.standin.workspace
         view = workspace.view(view_id)
-        block, element = _find_element(view["blocks"], action_id, None)
+        block, element = _find_element(view["blocks"], action_id, block_id)
         trigger_id = workspace.issue_trigger(person.user_id)
         shown = {**view, "state": {"values": view_state(view, values or {})}}
         shown.pop("user_id", None)
