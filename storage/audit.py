@@ -180,9 +180,12 @@ class AuditVerdict:
 def verify(database: Database) -> AuditVerdict:
     """Walk the whole chain in order and name the first row that was edited or deleted."""
     with database.read() as session:
-        head_seq, head_hash = session.exec(
+        head = session.exec(
             select(AuditHead.seq, AuditHead.row_hash).where(col(AuditHead.id) == _HEAD)
-        ).one()
+        ).one_or_none()
+        if head is None:
+            return AuditVerdict(0, 0, "", "the audit chain head row was deleted")
+        head_seq, head_hash = head
         rows = session.exec(
             select(AuditRow).order_by(col(AuditRow.seq)).execution_options(yield_per=1000)
         )

@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
+from storage.errors import StorageError
 from storage.migrations import ensure_migrated
 
 __all__ = [
@@ -56,6 +56,11 @@ def create_database_engine(
     """An engine for ``url`` with the per-engine settings above; no schema check."""
     parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise StorageError(
+                "an in-memory SQLite database lives and dies with one connection; use a file "
+                "(sqlite:///withdrawbot.db)"
+            )
         engine = create_engine(
             parsed,
             connect_args={"timeout": busy_timeout},
@@ -130,10 +135,12 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str | URL, **options: Any) -> Database:
+def open_database(
+    url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, pool_size: int = 5
+) -> Database:
     """The database to work on, refused unless its schema is at this code's migration head."""
-    parsed = database_url(url)
-    database = Database(create_database_engine(parsed, **options))
+    engine = create_database_engine(url, busy_timeout=busy_timeout, pool_size=pool_size)
+    database = Database(engine)
     try:
         ensure_migrated(database)
     except BaseException:

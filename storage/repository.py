@@ -139,8 +139,9 @@ def withdrawn_in_window(
     moving = select(RequestRow.amount).where(
         col(RequestRow.coin_name) == coin_name,
         col(RequestRow.state).in_([state.value for state in in_flight]),
-        col(RequestRow.id) != (exclude if exclude is not None else -1),
     )
+    if exclude is not None:
+        moving = moving.where(col(RequestRow.id) != exclude)
     completed = (
         select(RequestRow.amount)
         .join(SubmissionRow, col(SubmissionRow.request_id) == col(RequestRow.id))

@@ -189,3 +189,9 @@ def test_export_writes_every_row_as_csv(db: Database) -> None:
     assert list(exported[0]) == list(audit.CSV_COLUMNS)
     assert exported[-1]["row_hash"] == audit.verify(db).head_hash
     assert exported[1]["at"] == "2025-01-02T10:00:00.000000+00:00"
+
+
+def test_a_deleted_chain_head_is_reported(db: Database) -> None:
+    _history(db)
+    _execute(db, "DELETE FROM audit_head")
+    assert audit.verify(db).problem == "the audit chain head row was deleted"

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage.engine import Database, database_url
+from storage.engine import Database, create_database_engine, database_url
+from storage.errors import StorageError
 
 
 def test_postgres_urls_mean_psycopg_3() -> None:
@@ -83,3 +84,9 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
     )
     with db.write() as session, pytest.raises(IntegrityError, match=r"(?i)foreign key"):
         session.connection().execute(orphan)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_is_refused(url: str) -> None:
+    with pytest.raises(StorageError, match="use a file"):
+        create_database_engine(url)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from approvals import lifecycle
 from approvals.content import Kind
 from approvals.decisions import Decision
 from approvals.errors import ActionRefused, TransitionRefused
@@ -16,7 +17,8 @@ from approvals.lifecycle import State
 from approvals.policy import parse_policy
 from storage import audit, outbox, transactions
 from storage.engine import Database
-from storage.errors import CorruptRow, RequestNotFound
+from storage.errors import CorruptRow, RequestNotFound, StaleRequest
+from storage.repository import update_request
 from tests.approvals.helpers import (
     F1,
     OUTSIDER,
@@ -273,3 +275,13 @@ def test_every_change_is_in_the_chain(db: Database) -> None:
     assert verdict.intact, verdict.problem
     assert verdict.rows == 5
     assert [e.seq for e in outbox.pending(db) if e.request_id == second.id] == [1, 2, 3]
+
+
+def test_a_write_from_a_stale_read_is_refused(db: Database) -> None:
+    """The version column: a write that did not hold the row lock cannot overwrite a newer one."""
+    stored = store(db)
+    moved = lifecycle.cancel(stored.request, by=REQUESTER)
+    with db.write() as session:
+        update_request(session, stored=stored, request=moved, now=T0 + MINUTE)
+        with pytest.raises(StaleRequest, match=f"request {stored.id} changed after it was read"):
+            update_request(session, stored=stored, request=moved, now=T0 + MINUTE)
