@@ -74,6 +74,12 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value.removeprefix(prefix)
         return value
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        """slack_sdk joins method names onto base_url: without the slash it drops '/api'."""
+        return value if value.endswith("/") else value + "/"
+
     @field_validator("slack_team_id", "channel", "edgex_account_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

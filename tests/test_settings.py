@@ -62,6 +62,11 @@ def test_database_url_is_made_sqlalchemy_ready(
     assert Settings.load().database_url == expected
 
 
+def test_slack_api_url_always_ends_with_a_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9000/api")
+    assert Settings.load().slack_api_url == "http://127.0.0.1:9000/api/"
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("WITHDRAWBOT_CHANNEL=C0DOTENV\nWITHDRAWBOT_POLL_BATCH=7\n")
     settings = Settings.load()
