@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url
 from bot.edgex.signing import EC_ORDER, StarkKey
 from bot.edgex.simulator import SimulatorServer
 from bot.edgex.simulator.catalog import USDT_COIN_ID
+from bot.slack.text import PAPER_PREFIX
 
 PAPER_ACCOUNT_ID = "100000000000000001"
 PAPER_BALANCE = "1000000"
-MARKER = "PAPER"
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,11 @@ def _paper_key(path: Path) -> StarkKey:
 
 
 class PaperMarker(logging.Filter):
-    """Prefix every log record of a paper-mode process with PAPER."""
+    """Prefix every log record of a paper-mode process with the same marker Slack shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not str(record.msg).startswith(MARKER):
-            record.msg = f"{MARKER} {record.msg}"
+        if not str(record.msg).startswith(PAPER_PREFIX):
+            record.msg = f"{PAPER_PREFIX} {record.msg}"
         return True
 
 

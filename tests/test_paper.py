@@ -79,4 +79,4 @@ def test_paper_processes_mark_every_log_line() -> None:
     mark_logs_as_paper(logger)
     mark_logs_as_paper(logger)  # idempotent: one marker, not two
     logger.warning("submit request=%s", 7)
-    assert lines == ["PAPER submit request=7"]
+    assert lines == ["[PAPER] submit request=7"]
