@@ -14,6 +14,7 @@ from bot.cli import main
 from storage import audit
 from storage.engine import open_database
 from storage.freeze import freeze_state
+from storage.migrations import head_revision
 from tests.approvals.helpers import T1
 from tests.storage.databases import allow_tampering
 from tests.storage.world import approve, store
@@ -69,7 +70,7 @@ def test_migrate_freeze_unfreeze_verify(
     code, out, err = run(capsys, monkeypatch, url, "migrate")
     assert (code, err) == (0, "")
     assert out.startswith("the database at ")
-    assert out.strip().endswith("is migrated (revision 0001)")
+    assert out.strip().endswith(f"is migrated (revision {head_revision()})")
     assert run(capsys, monkeypatch, url, "migrate")[0] == 0
 
     code, out, _ = run(capsys, monkeypatch, url, "freeze", "--by", "alice", "--reason", "incident")
