@@ -25,6 +25,7 @@ __all__ = [
     "HASH_DOMAIN",
     "Kind",
     "WithdrawalContent",
+    "canonical_fields",
     "canonical_l2_key",
     "content_hash",
     "fingerprint",
@@ -104,10 +105,9 @@ def canonical_l2_key(value: str) -> str:
     return hex(int(value, 16))
 
 
-def content_hash(content: WithdrawalContent) -> str:
-    """SHA-256 (hex) of the canonical JSON of the content, under a domain tag."""
-    canonical = {
-        "domain": HASH_DOMAIN,
+def canonical_fields(content: WithdrawalContent) -> dict[str, object]:
+    """Every field that will be signed, spelled exactly: the content approvals bind to."""
+    return {
         "kind": content.kind.value,
         "account_id": content.account_id,
         "coin_id": content.coin_id,
@@ -120,6 +120,11 @@ def content_hash(content: WithdrawalContent) -> str:
         "lp_l2_key": content.lp_l2_key,
         "fee_cap": None if content.fee_cap is None else canonical_decimal(content.fee_cap),
     }
+
+
+def content_hash(content: WithdrawalContent) -> str:
+    """SHA-256 (hex) of the canonical JSON of the content, under a domain tag."""
+    canonical = {"domain": HASH_DOMAIN, **canonical_fields(content)}
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 

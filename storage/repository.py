@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select, update
 
-from approvals.content import Kind, WithdrawalContent
+from approvals.content import Kind, WithdrawalContent, canonical_fields
 from approvals.decisions import Approval, Decision
 from approvals.lifecycle import Request, State
-from approvals.money import canonical_decimal, exact_sum
+from approvals.money import exact_sum
 from storage.errors import CorruptRow, RequestNotFound, StaleRequest
 from storage.tables import DecisionRow, RequestRow, SubmissionRow
 
@@ -156,20 +156,8 @@ def withdrawn_in_window(
 
 
 def content_detail(content: WithdrawalContent) -> dict[str, object]:
-    """The content as the audit log and the outbox spell it (exact decimal text)."""
-    return {
-        "kind": content.kind.value,
-        "account_id": content.account_id,
-        "coin_id": content.coin_id,
-        "coin_name": content.coin_name,
-        "amount": canonical_decimal(content.amount),
-        "destination": content.destination,
-        "chain_id": content.chain_id,
-        "erc20_address": content.erc20_address,
-        "lp_account_id": content.lp_account_id,
-        "lp_l2_key": content.lp_l2_key,
-        "fee_cap": None if content.fee_cap is None else canonical_decimal(content.fee_cap),
-    }
+    """The content as the audit log and the outbox spell it: the very fields its hash covers."""
+    return canonical_fields(content)
 
 
 def _changing(request: Request) -> dict[str, Any]:
