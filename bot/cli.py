@@ -144,6 +144,27 @@ def _unfreeze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from bot.worker.main import WorkerRefused, run_worker
+
+    try:
+        run_worker(lease_seconds=args.lease, name=args.name)
+    except WorkerRefused as err:
+        print(f"withdrawbot worker: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("give a number of seconds above 0 and at most 3600")
+    return seconds
+
+
 def _person(value: str) -> str:
     """Whoever acts is written into the audit log, so a blank name is refused."""
     if not value.strip():
@@ -223,6 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     unfreeze = commands.add_parser("unfreeze", help="let submissions start again")
     unfreeze.add_argument("--by", type=_person, required=True, help="who unfreezes (audit log)")
     unfreeze.set_defaults(handler=_unfreeze)
+
+    worker = commands.add_parser(
+        "worker", help="sign and submit approved withdrawals, follow them, watch the account"
+    )
+    worker.add_argument(
+        "--lease",
+        type=_positive_seconds,
+        default=60.0,
+        help="seconds another worker waits before taking over a crashed worker's request",
+    )
+    worker.add_argument("--name", help="this worker's name in leases and logs (default: host:pid)")
+    worker.set_defaults(handler=_worker)
     return parser
 
 

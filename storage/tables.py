@@ -32,6 +32,7 @@ from approvals.lifecycle import State
 from storage.columns import UTCDateTime
 
 __all__ = [
+    "AlertRow",
     "AuditHead",
     "AuditRow",
     "DecisionRow",
@@ -230,3 +231,23 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     seq: int = Field(sa_column=Column(Integer, nullable=False))
     row_hash: str = Field(sa_column=Column(String(HASH), nullable=False))
+
+
+class AlertRow(SQLModel, table=True):
+    """An alert for the channel that belongs to no request (a withdrawal withdrawbot never made).
+
+    ``alert_key`` names what the alert is about (``event`` plus the exchange's order id), so
+    the same finding is raised once however many workers see it; delivery works like the outbox.
+    """
+
+    __tablename__ = "account_alerts"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    alert_key: str = Field(sa_column=Column(String(128), nullable=False, unique=True))
+    event: str = Field(sa_column=Column(String(32), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
+    )
+    slack_ts: str | None = Field(default=None, sa_column=Column(String(32)))

@@ -1,0 +1,164 @@
+"""The worker's view of edgeX: signing metadata, fresh quotes, signed bodies and the one send.
+
+The signed body is produced here once, as the exact JSON text the client will put on the wire
+(the client serialises a body with the same separators, so parsing the stored text back and
+handing it to the client sends byte for byte what was stored). Every resend goes through
+``send`` with that stored text; nothing here can sign a second, different body for a request,
+because storage refuses a second submission row.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from approvals.content import Kind
+from approvals.metadata import CrossQuote
+from approvals.money import canonical_decimal
+from bot.edgex import signing
+from bot.edgex.client import EdgeXClient
+from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
+from storage.repository import StoredRequest
+from storage.work import SignedSubmission, Signer, Submission
+
+__all__ = ["ExchangeAccess", "KeyMismatch", "NotOurAccount", "wire_text"]
+
+
+class KeyMismatch(RuntimeError):
+    """The configured key is not the account's: refuse to start rather than sign garbage."""
+
+
+class NotOurAccount(RuntimeError):
+    """A request for another account than the one this worker signs for (a configuration slip)."""
+
+
+def wire_text(body: dict[str, str] | dict[str, str | int]) -> str:
+    """The body exactly as ``EdgeXClient`` serialises it."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=True)
+
+
+class ExchangeAccess:
+    """One signing client plus cached coin metadata; safe to share between the worker's threads."""
+
+    def __init__(
+        self,
+        client: EdgeXClient,
+        key: StarkKey,
+        *,
+        metadata_ttl: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self._key = key
+        self._ttl = metadata_ttl
+        self._clock = clock
+        self._coins: dict[str, CoinMeta] = {}
+        self._loaded_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def account_id(self) -> str:
+        return self.client.account_id
+
+    def check_key(self) -> None:
+        """The start-up check: the account's l2Key must be this key's, compared as integers."""
+        account = self.client.get_account()
+        if not signing.l2_keys_equal(account.l2_key, self._key.l2_key):
+            raise KeyMismatch(
+                f"the L2 key in EDGEX_STARK_PRIVATE_KEY is not the key of edgeX account "
+                f"{self.account_id} (the account's l2Key is {account.l2_key}); refusing to start"
+            )
+
+    def coin(self, coin_id: str) -> CoinMeta:
+        """The asset id and resolution to sign with; metadata is re-read when stale or unknown."""
+        with self._lock:
+            fresh = self._loaded_at is not None and self._clock() - self._loaded_at < self._ttl
+            if not fresh or coin_id not in self._coins:
+                metadata = self.client.get_metadata()
+                self._coins = {
+                    coin.coin_id: coin.to_coin_meta()
+                    for coin in metadata.coin_list
+                    if coin.stark_ex_asset_id and coin.stark_ex_resolution
+                }
+                self._loaded_at = self._clock()
+            if coin_id not in self._coins:
+                raise signing.InvalidField(f"edgeX lists no StarkEx coin {coin_id}")
+            return self._coins[coin_id]
+
+    def quote(self, request: StoredRequest) -> tuple[CrossQuote, CrossWithdrawQuote]:
+        """A fresh LP quote for a cross withdrawal, as the domain checks it and as it is signed."""
+        content = request.request.content
+        info = self.client.get_cross_withdraw_sign_info(
+            amount=canonical_decimal(content.amount),
+            chain_id=content.chain_id,
+            token_address=content.erc20_address,
+        )
+        checked = CrossQuote(
+            lp_account_id=info.lp_account_id,
+            lp_l2_key=info.cross_withdraw_l2_key,
+            max_amount=info.cross_withdraw_max_amount,
+            fee=Decimal(info.fee),
+        )
+        return checked, info.to_quote()
+
+    def signer(self, *, quote: CrossWithdrawQuote | None, expire_time_ms: int) -> Signer:
+        """The callback storage calls inside the SUBMITTING transaction, after the re-check."""
+
+        def sign(stored: StoredRequest) -> SignedSubmission:
+            content = stored.request.content
+            if content.account_id != self.account_id:
+                raise NotOurAccount(
+                    f"request {stored.id} withdraws from edgeX account {content.account_id}, "
+                    f"but this worker signs for account {self.account_id}"
+                )
+            coin = self.coin(content.coin_id)
+            amount = canonical_decimal(content.amount)
+            if content.kind is Kind.NORMAL:
+                normal = signing.build_normal_withdraw_body(
+                    self._key,
+                    account_id=content.account_id,
+                    coin=coin,
+                    amount=amount,
+                    eth_address=content.destination,
+                    client_withdraw_id=stored.client_withdraw_id,
+                    expire_time_ms=expire_time_ms,
+                )
+                text = wire_text(normal)
+            else:
+                if quote is None or content.erc20_address is None:
+                    raise ValueError(f"cross request {stored.id} is signed against a fresh quote")
+                cross = signing.build_cross_withdraw_body(
+                    self._key,
+                    account_id=content.account_id,
+                    coin=coin,
+                    amount=amount,
+                    eth_address=content.destination,
+                    erc20_address=content.erc20_address,
+                    chain_id=content.chain_id,
+                    quote=quote,
+                    client_cross_withdraw_id=stored.client_withdraw_id,
+                    expire_time_ms=expire_time_ms,
+                )
+                text = wire_text(cross)
+            return SignedSubmission(
+                kind=content.kind,
+                body=text,
+                client_withdraw_id=stored.client_withdraw_id,
+                expire_time_ms=expire_time_ms,
+            )
+
+        return sign
+
+    def expire_time_ms(self) -> int:
+        """Hour-aligned, 14 days ahead on the exchange's clock (protocol notes sec. 5)."""
+        return signing.hour_aligned_expire_time(self.client.server_time_ms())
+
+    def send(self, submission: Submission) -> str:
+        """One POST of the stored body; the withdrawal id, or an ``EdgeXError``."""
+        body = json.loads(submission.body)
+        if submission.kind is Kind.NORMAL:
+            return self.client.create_normal_withdraw(body)
+        return self.client.create_cross_withdraw(body)

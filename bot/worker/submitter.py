@@ -1,0 +1,298 @@
+"""The submitter: approved requests are re-checked, signed, stored, then sent exactly once.
+
+Order of events for one request, each step surviving a crash at any point:
+
+1. claim it with a lease (APPROVED, or SUBMITTING whose previous holder's lease ran out);
+2. ``storage.work.begin_submission`` re-checks it against the present (policy, approvals,
+   freeze, daily limit, the fresh cross quote) and, only if that passes, stores the signed body
+   with SUBMITTING in one transaction; otherwise the request goes back for approval, unsigned;
+3. send the stored body; resend exactly those bytes while the outcome is unknown (timeout,
+   dropped connection, 5xx, 429), renewing the lease before each send.
+
+A send is the "first" only while nothing may have reached edgeX. A request resumed from
+SUBMITTING (after a crash or a shutdown) may have been sent before, so its sends count as
+resends: an error answer then means NEEDS_RECONCILIATION, never FAILED, because the earlier send
+may have created the withdrawal.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from approvals.content import Kind
+from approvals.errors import ApprovalError
+from approvals.lifecycle import State, Trigger
+from approvals.membership import Membership
+from approvals.policy import Policy
+from bot.edgex.errors import EdgeXError
+from bot.edgex.signing import SigningError
+from bot.edgex.wire import log_event
+from bot.worker.config import WorkerConfig
+from bot.worker.exchange import ExchangeAccess, NotOurAccount
+from bot.worker.reports import error_detail, error_words
+from storage import work
+from storage.engine import Database
+from storage.errors import Frozen, LeaseLost, StorageError
+from storage.freeze import freeze_state
+from storage.repository import StoredRequest
+from storage.tracking import record_outcome
+from storage.work import Submission
+
+__all__ = ["Submitter"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Submitter:
+    """One pass claims a few requests and carries each as far as it can go."""
+
+    def __init__(
+        self,
+        database: Database,
+        exchange: ExchangeAccess,
+        config: WorkerConfig,
+        *,
+        policy: Callable[[], Policy],
+        membership: Callable[[Policy], Membership],
+        stop: threading.Event,
+        clock: Clock = _utc_now,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.database = database
+        self.exchange = exchange
+        self.config = config
+        self.owner = f"{config.owner}/submit"
+        self._policy = policy
+        self._membership = membership
+        self._stop = stop
+        self._clock = clock
+        self._jitter = jitter
+        # Requests that failed for a reason retrying at once will not fix, until when.
+        self._parked: dict[int, float] = {}
+
+    def run_once(self) -> int:
+        """Claim and work a batch; returns how many requests were claimed."""
+        now = self._clock()
+        states = {State.SUBMITTING}
+        if not freeze_state(self.database).frozen:
+            states.add(State.APPROVED)
+        parked_now = {i for i, until in self._parked.items() if until > time.monotonic()}
+        claimed = work.claim(
+            self.database,
+            owner=self.owner,
+            states=states,
+            now=now,
+            lease_for=self.config.lease,
+            limit=self.config.submit_batch + len(parked_now),
+        )
+        for stored in claimed:
+            try:
+                if stored.id in parked_now or self._stop.is_set():
+                    continue
+                self._work(stored)
+            except (EdgeXError, StorageError, SigningError, NotOurAccount, ApprovalError) as err:
+                self._park(stored.id, err)
+            finally:
+                work.release_lease(self.database, request_id=stored.id, owner=self.owner)
+        return len([s for s in claimed if s.id not in parked_now])
+
+    def _park(self, request_id: int, err: Exception) -> None:
+        self._parked[request_id] = time.monotonic() + self.config.error_backoff
+        level = logging.WARNING if isinstance(err, EdgeXError | Frozen) else logging.ERROR
+        log_event(
+            log,
+            level,
+            "worker.submit_deferred",
+            request_id=request_id,
+            error=type(err).__name__,
+            detail=str(err),
+            retry_in_s=self.config.error_backoff,
+        )
+
+    def _work(self, stored: StoredRequest) -> None:
+        if stored.request.state is State.APPROVED:
+            submission = self._sign(stored)
+            if submission is not None:
+                self._send(stored.id, submission, maybe_sent=False)
+            return
+        submission = work.submissions(self.database, request_ids=[stored.id]).get(stored.id)
+        if submission is None:
+            raise RuntimeError(f"request {stored.id} is SUBMITTING without a stored body")
+        log_event(log, logging.INFO, "worker.resume", request_id=stored.id)
+        self._send(stored.id, submission, maybe_sent=True)
+
+    def _sign(self, stored: StoredRequest) -> Submission | None:
+        """The re-check and the signed body, stored together; None if it went back for approval."""
+        quote, signing_quote = (
+            self.exchange.quote(stored)
+            if stored.request.content.kind is Kind.CROSS
+            else (None, None)
+        )
+        policy = self._policy()
+        start = work.begin_submission(
+            self.database,
+            request_id=stored.id,
+            owner=self.owner,
+            policy=policy,
+            membership=self._membership(policy),
+            quote=quote,
+            now=self._clock(),
+            sign=self.exchange.signer(
+                quote=signing_quote, expire_time_ms=self.exchange.expire_time_ms()
+            ),
+        )
+        if start.submission is None:
+            log_event(
+                log,
+                logging.WARNING,
+                "worker.recheck_failed",
+                request_id=stored.id,
+                approval_round=start.request.request.approval_round,
+                note=start.request.request.note,
+            )
+            return None
+        log_event(
+            log,
+            logging.INFO,
+            "worker.signed",
+            request_id=stored.id,
+            kind=start.submission.kind.value,
+            client_id=start.submission.client_withdraw_id,
+            expire_time_ms=start.submission.expire_time_ms,
+        )
+        return start.submission
+
+    def _send(self, request_id: int, submission: Submission, *, maybe_sent: bool) -> None:
+        """Send the stored body until edgeX answers, or resending is no longer safe."""
+        retry = self.config.send_retry
+        sent = maybe_sent
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                work.renew_lease(
+                    self.database,
+                    request_id=request_id,
+                    owner=self.owner,
+                    now=self._clock(),
+                    lease_for=self.config.lease,
+                )
+            except LeaseLost:
+                log_event(log, logging.WARNING, "worker.lease_lost", request_id=request_id)
+                return
+            try:
+                withdraw_id = self.exchange.send(submission)
+            except EdgeXError as err:
+                err.attempts = attempt
+                if err.retryable or err.outcome_unknown:
+                    sent = sent or err.outcome_unknown
+                    if attempt < retry.attempts:
+                        delay = retry.delay(attempt, err.retry_after, self._jitter())
+                        log_event(
+                            log,
+                            logging.WARNING,
+                            "worker.resend_pending",
+                            request_id=request_id,
+                            attempt=attempt,
+                            error=type(err).__name__,
+                            outcome_unknown=err.outcome_unknown,
+                            delay_s=f"{delay:.2f}",
+                        )
+                        if self._stop.wait(delay):
+                            return  # still SUBMITTING: whoever resumes it resends these bytes
+                        continue
+                    if not sent:
+                        # Nothing ever left: the exchange is unreachable. Try again later.
+                        raise
+                    self._unknown(request_id, err, attempt, "no answer after the last resend")
+                    return
+                if sent:
+                    self._unknown(request_id, err, attempt, "an error answer to a resend")
+                else:
+                    self._refused(request_id, err)
+                return
+            self._accepted(request_id, withdraw_id, attempt)
+            return
+
+    def _accepted(self, request_id: int, withdraw_id: str, attempt: int) -> None:
+        try:
+            work.record_exchange_outcome(
+                self.database,
+                request_id=request_id,
+                owner=self.owner,
+                trigger=Trigger.EXCHANGE_ACCEPTED,
+                now=self._clock(),
+                exchange_withdraw_id=withdraw_id,
+            )
+        except LeaseLost:
+            # Whoever holds it now resends the same bytes and gets the same id back.
+            log_event(
+                log,
+                logging.WARNING,
+                "worker.lease_lost_after_send",
+                request_id=request_id,
+                withdraw_id=withdraw_id,
+            )
+            return
+        log_event(
+            log,
+            logging.INFO,
+            "worker.submitted",
+            request_id=request_id,
+            withdraw_id=withdraw_id,
+            sends=attempt,
+        )
+
+    def _refused(self, request_id: int, err: EdgeXError) -> None:
+        code, message = error_words(err)
+        record_outcome(
+            self.database,
+            request_id=request_id,
+            owner=self.owner,
+            trigger=Trigger.FIRST_SEND_REFUSED,
+            now=self._clock(),
+            note=f"edgeX refused the withdrawal: {code}" + (f": {message}" if message else ""),
+            detail={"error": error_detail(err)},
+        )
+        log_event(log, logging.WARNING, "worker.refused", request_id=request_id, code=code)
+
+    def _unknown(self, request_id: int, err: EdgeXError, attempt: int, why: str) -> None:
+        code, message = error_words(err)
+        text = (
+            f"Sending stopped after {attempt} sends ({why}: {code}"
+            + (f": {message}" if message else "")
+            + "). edgeX may or may not have the withdrawal; withdrawbot is looking for it in "
+            "the account's order list. Do not draft it again until this is resolved."
+        )
+        record_outcome(
+            self.database,
+            request_id=request_id,
+            owner=self.owner,
+            trigger=Trigger.OUTCOME_UNKNOWN,
+            now=self._clock(),
+            note=text,
+            detail={
+                "error": error_detail(err),
+                "sends": attempt,
+                "alert": {"kind": "needs_reconciliation", "text": text},
+            },
+        )
+        log_event(
+            log,
+            logging.ERROR,
+            "worker.needs_reconciliation",
+            request_id=request_id,
+            sends=attempt,
+            code=code,
+        )
