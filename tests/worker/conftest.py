@@ -41,3 +41,11 @@ def running(sqlite_db: Database, sim: Sim) -> Iterator[Worker]:  # noqa: F811
     yield started
     started.stop()
     started.exchange.client.close()
+
+
+@pytest.fixture
+def idle(sqlite_db: Database, sim: Sim) -> Iterator[Worker]:  # noqa: F811
+    """A worker whose steps the test calls itself, one at a time."""
+    built = worker(sqlite_db, sim.url)
+    yield built
+    built.exchange.client.close()
