@@ -155,6 +155,18 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from bot.runner import RunRefused, run
+
+    try:
+        run(port=args.port, worker=not args.no_worker)
+    except RunRefused as err:
+        for problem in err.problems:
+            print(f"withdrawbot run: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _positive_seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -256,6 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--name", help="this worker's name in leases and logs (default: host:pid)")
     worker.set_defaults(handler=_worker)
+
+    run = commands.add_parser(
+        "run", help="the Slack app, and (unless --no-worker) the worker, in one process"
+    )
+    run.add_argument("--port", type=int, default=3000, help="HTTP port (HTTP mode)")
+    run.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve Slack only (never reads the L2 key); run `withdrawbot worker` beside it",
+    )
+    run.set_defaults(handler=_run)
     return parser
 
 

@@ -102,8 +102,12 @@ def draft(
     policy: Policy,
     membership: Membership,
     now: datetime,
+    reason: str | None = None,
 ) -> StoredRequest:
     """Store a valid draft as a request waiting for approval, with its client withdraw id.
+
+    ``reason`` is what the requester wrote; it is not part of the approved content, so it is
+    kept in the draft's audit and outbox detail, where the messages read it from.
 
     The chain head is locked first, so the daily-limit sum is read in the same order in which
     submissions commit (``storage.work.begin_submission`` takes the same lock).
@@ -135,6 +139,7 @@ def draft(
                 "client_withdraw_id": stored.client_withdraw_id,
                 "content": content_detail(request.content),
                 "expires_at": request.expires_at.isoformat(),
+                "reason": reason,
             },
             now=now,
         )

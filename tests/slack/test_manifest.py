@@ -24,6 +24,7 @@ SCOPE_OF_METHOD = {
     "views.update": None,
     "views.publish": None,
     "conversations.replies": "channels:history",
+    "conversations.history": "channels:history",
     "usergroups.list": "usergroups:read",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",

@@ -50,6 +50,7 @@ METHODS: dict[str, Method] = {
     "views.update": Workspace.views_update,
     "views.publish": Workspace.views_publish,
     "conversations.replies": Workspace.conversations_replies,
+    "conversations.history": Workspace.conversations_history,
     "usergroups.list": Workspace.usergroups_list,
     "usergroups.users.list": Workspace.usergroups_users_list,
     "users.info": Workspace.users_info,

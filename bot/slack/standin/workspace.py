@@ -371,6 +371,41 @@ class Workspace:
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""},
             }
 
+    def conversations_history(self, args: Mapping[str, Any]) -> Json:
+        """Top-level messages and broadcasts, newest first, from ``oldest`` on (Slack's order)."""
+        with self.lock:
+            channel = self._channel(_required(args, "channel"))
+            if self.bot_user_id not in channel.members:
+                raise SlackError("not_in_channel")
+            oldest = float(_text(args, "oldest") or 0)
+            limit = _int(args, "limit", REPLIES_LIMIT)
+            if not 1 <= limit <= REPLIES_LIMIT:
+                raise SlackError("invalid_limit")
+            cursor = _text(args, "cursor")
+            if cursor and not cursor.isdigit():
+                raise SlackError("invalid_cursor")
+            shown = [
+                m
+                for m in reversed(channel.messages)
+                if float(m["ts"]) >= oldest
+                and (
+                    m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+                )
+            ]
+            start = int(cursor or 0)
+            page = shown[start : start + limit]
+            with_metadata = _flag(args, "include_all_metadata")
+            messages = [
+                m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in (_shown(m) for m in page)
+            ]
+            more = start + limit < len(shown)
+            return {
+                "messages": messages,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
+
     def usergroups_list(self, args: Mapping[str, Any]) -> Json:
         with self.lock:
             include_users = _flag(args, "include_users")

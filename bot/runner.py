@@ -1,0 +1,368 @@
+"""``withdrawbot run``: the one place the Slack app, the notifier, the sweep and the worker meet.
+
+Startup refuses, with one line per problem, anything that would fail later in front of people:
+settings (``Settings.problems``), a database not at this code's migration head, a policy that
+does not parse, a Slack token Slack refuses. The policy's hash goes into the audit log whenever it
+changed. Then:
+
+* HTTP mode (no ``SLACK_APP_TOKEN``): uvicorn serves the ASGI app of ``bot.slack.app``;
+  Socket Mode (``SLACK_APP_TOKEN`` set): slack_bolt's socket handler, no port needed.
+* The notifier and the expiry / reminder sweep run in threads of this process in both modes.
+* Unless ``--no-worker``, the worker's loops run here too, woken at once by an approval.
+
+The L2 key is read only when this process also runs the worker. A web-only process gets no
+signing client: drafts to L1, approvals and every read of our own database work; what needs
+edgeX's private API (a cross-chain quote, history, claimable) says so.
+
+Paper mode starts the embedded simulator here (it needs the worker in the same process to mean
+anything) and marks every Slack message and log line PAPER.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from starlette.applications import Starlette
+
+from approvals.errors import PolicyError
+from approvals.policy import Policy, load_policy
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient
+from bot.edgex.errors import EdgeXError
+from bot.edgex.signing import StarkKey
+from bot.edgex.wire import log_event
+from bot.metrics import metrics_endpoint
+from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
+from bot.settings import Need, Settings, SettingsError
+from bot.slack.app import asgi_app, build_app
+from bot.slack.directory import UserGroups
+from bot.slack.notifier import Notifier
+from bot.usecases import UseCases
+from bot.worker.config import WorkerConfig
+from bot.worker.exchange import ExchangeAccess, KeyMismatch
+from bot.worker.loop import Worker
+from storage import audit
+from storage.engine import Database, open_database
+
+__all__ = [
+    "Mode",
+    "RunRefused",
+    "Stack",
+    "choose_mode",
+    "run",
+    "start_background",
+]
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = 30.0
+
+
+class Mode(StrEnum):
+    """How Slack reaches the bot."""
+
+    HTTP = "http"
+    SOCKET = "socket"
+
+
+class RunRefused(Exception):
+    """``run`` will not start; ``problems`` are the lines the operator reads."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def choose_mode(settings: Settings) -> Mode:
+    """Socket Mode exactly when an app-level token is configured."""
+    return Mode.SOCKET if settings.socket_mode else Mode.HTTP
+
+
+def needs(settings: Settings, *, worker: bool) -> tuple[Need, ...]:
+    """What ``run`` requires of the settings: the key only when it also signs."""
+    slack = Need.SLACK if choose_mode(settings) is Mode.SOCKET else Need.SLACK_HTTP
+    chosen = [Need.DATABASE, slack, Need.EXCHANGE]
+    if worker:
+        chosen.append(Need.SIGNING)
+    return tuple(chosen)
+
+
+@dataclass
+class Stack:
+    """Everything one process serves, built and started by :func:`start_background`."""
+
+    database: Database
+    ops: UseCases
+    notifier: Notifier
+    bolt: App
+    asgi: Starlette
+    worker: Worker | None
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Let the steps in progress finish, then stop every loop."""
+        self.stop.set()
+        self.notifier.wake()
+        if self.worker is not None:
+            self.worker.stop()
+        for thread in self.threads:
+            thread.join(10)
+
+
+@contextmanager
+def start_background(
+    *,
+    database: Database,
+    policy: Policy,
+    slack: WebClient,
+    channel: str,
+    team_id: str,
+    signing_secret: str | None,
+    account_id: str,
+    public: EdgeXPublicClient,
+    private: EdgeXClient | None,
+    key: StarkKey | None,
+    paper: bool,
+    worker_config: WorkerConfig | None = None,
+    sweep_interval: float = SWEEP_INTERVAL,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Iterator[Stack]:
+    """The app and its loops over the given parts; stopped when the block ends.
+
+    A worker runs when ``worker_config`` is given (it needs ``private`` and ``key``).
+    """
+    # The use cases wake loops that are built after them (they are the notifier's card source).
+    wake_worker: list[Callable[[], None]] = []
+    notifier_box: list[Notifier] = []
+
+    def wake_notifier() -> None:
+        for notifier in notifier_box:
+            notifier.wake()
+
+    def wake_submitter() -> None:
+        for wake in wake_worker:
+            wake()
+
+    ops = UseCases(
+        database=database,
+        policy=policy,
+        channel=channel,
+        team_id=team_id,
+        account_id=account_id,
+        handles=UserGroups(slack),
+        public=public,
+        private=private,
+        paper=paper,
+        on_change=wake_notifier,
+        on_approved=wake_submitter,
+        clock=clock,
+    )
+    notifier = Notifier(
+        database=database, client=slack, cards=ops, channel=channel, paper=paper, clock=clock
+    )
+    notifier_box.append(notifier)
+    bolt = build_app(ops, client=slack, signing_secret=signing_secret)
+    asgi = asgi_app(
+        bolt,
+        health=lambda: _health(database),
+        metrics=metrics_endpoint(database),
+    )
+    worker = None
+    if worker_config is not None:
+        if private is None or key is None:
+            raise ValueError("a worker needs the signing client and the key")
+        worker = Worker(
+            database=database,
+            exchange=ExchangeAccess(private, key),
+            config=worker_config,
+            policy=policy,
+            membership=lambda _: ops.membership(),
+        )
+        wake_worker.append(worker.wakeup.notify)
+    stack = Stack(database, ops, notifier, bolt, asgi, worker)
+    stack.threads = [
+        threading.Thread(
+            target=notifier.run, args=(stack.stop,), name="slack-notifier", daemon=True
+        ),
+        threading.Thread(
+            target=_sweep_loop, args=(ops, stack.stop, sweep_interval), name="sweep", daemon=True
+        ),
+    ]
+    for thread in stack.threads:
+        thread.start()
+    if worker is not None:
+        worker.start()
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+def _sweep_loop(ops: UseCases, stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        try:
+            ops.sweep()
+        except Exception:
+            log.exception("sweep.failed")
+
+
+def _health(database: Database) -> dict[str, Any]:
+    try:
+        with database.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+    except Exception as err:
+        return {"ok": False, "database": type(err).__name__}
+    return {"ok": True}
+
+
+def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
+    """The ``run`` command until SIGTERM; :class:`RunRefused` if it must not start."""
+    settings = _settings(worker=worker)
+    with ExitStack() as stack:
+        database = _database(settings)
+        stack.callback(database.dispose)
+        policy = _policy(settings)
+        audit.record_policy(database, policy=policy, now=datetime.now(UTC))
+        log_event(log, logging.INFO, "policy.loaded", hash=policy.hash)
+        slack = WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+        team_id = _team(settings, slack)
+        key: StarkKey | None = None
+        if settings.paper:
+            mark_logs_as_paper()
+            paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
+            base_url, account_id, key = paper.base_url, PAPER_ACCOUNT_ID, paper.key
+        else:
+            base_url, account_id = settings.edgex_base_url, settings.edgex_account_id or ""
+            if worker:
+                key = settings.load_stark_key()
+        public = stack.enter_context(EdgeXPublicClient(base_url))
+        private = None
+        if key is not None:
+            private = stack.enter_context(EdgeXClient(base_url, key=key, account_id=account_id))
+            _check_key(private, key)
+        mode = choose_mode(settings)
+        running = stack.enter_context(
+            start_background(
+                database=database,
+                policy=policy,
+                slack=slack,
+                channel=settings.channel or "",
+                team_id=team_id,
+                signing_secret=(
+                    None if mode is Mode.SOCKET else _secret(settings.slack_signing_secret)
+                ),
+                account_id=account_id,
+                public=public,
+                private=private,
+                key=key if worker else None,
+                paper=settings.paper,
+                worker_config=(
+                    WorkerConfig(
+                        poll_interval=settings.poll_interval,
+                        poll_batch=settings.poll_batch,
+                        watch_interval=max(settings.poll_interval, 30.0),
+                    )
+                    if worker
+                    else None
+                ),
+            )
+        )
+        log_event(
+            log,
+            logging.INFO,
+            "run.started",
+            mode=mode.value,
+            worker=worker,
+            exchange="paper" if settings.paper else base_url,
+            database=database.where,
+            channel=settings.channel,
+        )
+        if mode is Mode.SOCKET:
+            _serve_socket(running.bolt, _secret(settings.slack_app_token))
+        else:
+            uvicorn.Server(
+                uvicorn.Config(running.asgi, host=host, port=port, log_level="warning")
+            ).run()
+
+
+def _serve_socket(bolt: App, app_token: str) -> None:
+    handler = SocketModeHandler(bolt, app_token)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    handler.connect()  # type: ignore[no-untyped-call]
+    done.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+
+
+def _settings(*, worker: bool) -> Settings:
+    try:
+        settings = Settings.load()
+    except SettingsError as err:
+        raise RunRefused(err.problems) from None
+    problems = settings.problems(*needs(settings, worker=worker))
+    if settings.paper and not worker:
+        problems.append(
+            "EDGEX_BASE_URL=paper runs the simulator inside one `withdrawbot run` process; a "
+            "web-only process (--no-worker) needs a real EDGEX_BASE_URL"
+        )
+    if problems:
+        raise RunRefused(problems)
+    return settings
+
+
+def _database(settings: Settings) -> Database:
+    return open_database(settings.database_url)
+
+
+def _policy(settings: Settings) -> Policy:
+    try:
+        return load_policy(settings.policy_path)
+    except PolicyError as err:
+        raise RunRefused([f"{settings.policy_path}: {err}"]) from None
+    except OSError as err:
+        raise RunRefused([f"{settings.policy_path}: {err.strerror or err}"]) from None
+
+
+def _team(settings: Settings, slack: WebClient) -> str:
+    """The workspace allowed to act: SLACK_TEAM_ID, else the token's own (auth.test)."""
+    try:
+        answer = slack.auth_test()
+    except SlackApiError as err:
+        raise RunRefused(
+            [f"SLACK_BOT_TOKEN is refused by Slack ({err.response.get('error', 'error')})"]
+        ) from None
+    except (SlackClientError, OSError) as err:
+        raise RunRefused([f"Slack cannot be reached at {settings.slack_api_url}: {err}"]) from None
+    return settings.slack_team_id or str(answer.get("team_id", ""))
+
+
+def _check_key(client: EdgeXClient, key: StarkKey) -> None:
+    try:
+        ExchangeAccess(client, key).check_key()
+    except KeyMismatch as err:
+        raise RunRefused([str(err)]) from None
+    except EdgeXError as err:
+        raise RunRefused([f"cannot read the edgeX account: {err}"]) from None
+
+
+def _secret(value: Any) -> str:
+    return "" if value is None else str(value.get_secret_value())

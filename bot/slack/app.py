@@ -1,0 +1,140 @@
+"""The Bolt app with every listener, and the one ASGI app that serves it over HTTP.
+
+``build_app`` registers the listeners of each surface and two global middlewares: one puts the
+use cases into Bolt's context (``bot.slack.listeners.OPERATIONS``), the other refuses anything
+from another Slack workspace before a listener sees it, answering in the shape each kind of
+request needs (an ephemeral ack for a command, the form replaced for a submission, an
+ephemeral note for a click).
+
+``asgi_app`` serves ``POST /slack/events`` (commands, interactivity and events on one URL, as the
+HTTP manifest says), ``GET /healthz`` and ``GET /metrics``. Bolt's ``App.dispatch`` is
+synchronous (database and Slack calls), so it runs in Starlette's thread pool: the event loop
+keeps accepting requests while acks are computed. Bolt checks the signature and refuses a
+request whose timestamp is more than five minutes old with 401 before any listener runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk import WebClient
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.slack.listeners import OPERATIONS, actions, commands, home, views
+from bot.slack.messages import refusal_message
+from bot.slack.modals import refusal_modal
+from bot.slack.ports import Operations, Refusal
+
+__all__ = ["EVENTS_PATH", "asgi_app", "build_app"]
+
+EVENTS_PATH = "/slack/events"
+
+
+def build_app(
+    ops: Operations,
+    *,
+    client: WebClient,
+    signing_secret: str | None,
+) -> App:
+    """The Bolt app; ``signing_secret`` ``None`` means Socket Mode (Slack's socket is trusted)."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        token_verification_enabled=False,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    def provide(context: BoltContext, next: Callable[[], None]) -> None:
+        context[OPERATIONS] = ops
+        next()
+
+    def same_workspace(
+        body: dict[str, Any],
+        context: BoltContext,
+        next: Callable[[], None],
+    ) -> BoltResponse | None:
+        try:
+            ops.check_team(user=context.user_id or "", team_id=context.team_id, action=_kind(body))
+        except Refusal as refused:
+            return _refused(ops, body, context, refused)
+        next()
+        return None
+
+    app.use(provide)
+    app.use(same_workspace)
+    for surface in (commands, actions, views, home):
+        surface.register(app)
+    return app
+
+
+def asgi_app(
+    app: App,
+    *,
+    health: Callable[[], dict[str, Any]],
+    metrics: Callable[[], tuple[bytes, str]],
+) -> Starlette:
+    """One ASGI app: Slack's requests, a health check, and Prometheus metrics."""
+
+    async def events(request: Request) -> Response:
+        body = await request.body()
+        bolt_request = to_bolt_request(request, body)
+        bolt_response: BoltResponse = await run_in_threadpool(app.dispatch, bolt_request)
+        return to_starlette_response(bolt_response)
+
+    async def healthz(request: Request) -> Response:
+        report = await run_in_threadpool(health)
+        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+
+    async def metrics_page(request: Request) -> Response:
+        payload, content_type = await run_in_threadpool(metrics)
+        return Response(payload, media_type=content_type)
+
+    async def not_found(request: Request) -> Response:
+        return PlainTextResponse("Not found", status_code=404)
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
+            Route("/", not_found),
+        ]
+    )
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return "command"
+    return str(body.get("type") or "event")
+
+
+def _refused(
+    ops: Operations, body: dict[str, Any], context: BoltContext, refused: Refusal
+) -> BoltResponse:
+    """The refusal in the shape Slack shows for this kind of request."""
+    message = refusal_message(refused.message, paper=ops.paper)
+    kind = _kind(body)
+    if kind == "command":
+        return _json({**message.payload(), "response_type": "ephemeral"})
+    if kind == "view_submission":
+        view = refusal_modal(refused.message, paper=ops.paper)
+        return _json({"response_action": "update", "view": view.to_dict()})
+    if kind == "block_actions" and body.get("response_url") and context.respond is not None:
+        context.respond(**message.payload(), response_type="ephemeral", replace_original=False)
+    return BoltResponse(status=200, body="")
+
+
+def _json(body: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(body), headers={"content-type": "application/json"}
+    )

@@ -1,0 +1,123 @@
+"""``/withdraw``: the form, inline drafts, and every sub-command.
+
+A draft's outcome goes back in the ack, because the ack is the answer Slack shows at once; the
+draft is validated, stored and queued for the channel within it (see
+``benchmarks/bench_slack_ack.py``). The exchange reads that may page (history) or call edgeX
+(claimable) ack first and answer through ``response_url``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.slack.answers import claimable_message, history_message
+from bot.slack.command_parser import (
+    Cancel,
+    Claimable,
+    DraftCommand,
+    Explain,
+    Freeze,
+    Help,
+    History,
+    ListOpen,
+    OpenModal,
+    Status,
+    Unfreeze,
+    parse_command,
+)
+from bot.slack.listeners import operations
+from bot.slack.messages import (
+    Message,
+    explain_message,
+    help_message,
+    notice_message,
+    refusal_message,
+    request_list_message,
+    request_message,
+)
+from bot.slack.modals import withdraw_modal
+from bot.slack.ports import Operations, Refusal
+
+__all__ = ["register"]
+
+
+def register(app: App) -> None:
+    app.command("/withdraw")(withdraw)
+
+
+def withdraw(
+    ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ops = operations(context)
+    user = str(command.get("user_id", ""))
+    parsed = parse_command(str(command.get("text", "")))
+    if isinstance(parsed, OpenModal):
+        ack()
+        try:
+            choices = ops.form_choices()
+        except Refusal as refused:
+            respond(**_ephemeral(refusal_message(refused.message, paper=ops.paper)))
+            return
+        view = withdraw_modal(
+            coins=choices.coins,
+            chains=choices.chains,
+            paper=ops.paper,
+            private_metadata=str(command.get("channel_id", "")),
+        )
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+        return
+    if isinstance(parsed, History | Claimable):
+        ack()
+        respond(**_ephemeral(_answer(ops, user, parsed)))
+        return
+    ack(**_answer(ops, user, parsed).payload())
+
+
+def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR0911 - one per command
+    """The reply to one parsed command; a refusal is the reply too, said plainly."""
+    paper = ops.paper
+    try:
+        match parsed:
+            case DraftCommand():
+                card = ops.draft(user=user, command=parsed)
+                return notice_message(
+                    f"Drafted withdrawal #{card.request_id}; it is posted for approval in the "
+                    f"approval channel. Fingerprint {card.request.content_hash[:12]}.",
+                    paper=paper,
+                )
+            case Status(request_id):
+                return request_message(ops.card(request_id), paper=paper, interactive=False)
+            case ListOpen():
+                return request_list_message(ops.open_requests(), paper=paper)
+            case Explain(request_id):
+                data = ops.explain(request_id)
+                return explain_message(
+                    data.card,
+                    policy=data.policy,
+                    membership=data.membership,
+                    now=data.now,
+                    paper=paper,
+                )
+            case Cancel(request_id):
+                card = ops.cancel(user=user, request_id=request_id)
+                return notice_message(f"Withdrawal #{card.request_id} is cancelled.", paper=paper)
+            case Freeze(reason):
+                return notice_message(ops.freeze(user=user, reason=reason), paper=paper)
+            case Unfreeze():
+                return notice_message(ops.unfreeze(user=user), paper=paper)
+            case History(days):
+                return history_message(ops.history(days), days=days, paper=paper)
+            case Claimable(address):
+                return claimable_message(ops.claimable(address), paper=paper)
+            case Help(hint):
+                return help_message(hint, paper=paper)
+    except Refusal as refused:
+        return refusal_message(refused.message, paper=paper)
+    return help_message(paper=paper)
+
+
+def _ephemeral(message: Message) -> dict[str, Any]:
+    return {**message.payload(), "response_type": "ephemeral", "replace_original": False}

@@ -1,0 +1,36 @@
+"""The App Home tab, drawn afresh whenever someone opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.home import home_view
+from bot.slack.listeners import operations
+from bot.slack.ports import Operations
+
+__all__ = ["publish_home", "register"]
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(home_opened)
+
+
+def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    publish_home(operations(context), client, str(event.get("user", "")))
+
+
+def publish_home(ops: Operations, client: WebClient, user: str) -> None:
+    data = ops.home(user)
+    view = home_view(
+        waiting=data.waiting,
+        in_flight=data.in_flight,
+        recent=data.recent,
+        frozen=data.frozen,
+        paper=ops.paper,
+    )
+    client.views_publish(user_id=user, view=view)

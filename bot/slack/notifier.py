@@ -1,0 +1,411 @@
+"""The notifier: drains the outbox into Slack, in order per request, never losing or doubling.
+
+Every state change wrote an outbox event in its own transaction (``storage.outbox``). For each
+undelivered event, oldest first, the notifier:
+
+1. looks in Slack for a message carrying the event's outbox key in its metadata, when the event
+   may have been posted before (it was created before this notifier started, or an earlier
+   attempt failed after Slack may have applied it): the thread for a reply,
+   ``conversations.history`` for a request's root message;
+2. otherwise posts it: the first event of a request is the root message in the approval channel;
+   every later one is a reply in its thread, broadcast to the channel when it is a final
+   outcome;
+3. redraws the root message from the request as it is now (approvals so far, status, progress
+   track), once per request per pass, with the last of its events;
+4. marks the event delivered.
+
+``chat.postMessage`` has no idempotency key, so step 1 is what makes a crash between posting
+and marking harmless. A request whose event could not be delivered is skipped for the rest of
+the pass, so a later event never overtakes an earlier one; other requests go on. 429 answers are
+retried after their ``Retry-After``; 5xx answers and network errors after a backoff; an answer
+Slack will never accept (a bad block, a missing channel) is logged as an error and retried
+slowly, because dropping it would lose a transition people must see.
+
+Exchange events come from the worker (``storage.work.record_status`` writes event
+``exchange_status`` or the terminal trigger, with ``detail.exchange_status`` and, from the
+worker's ``bot.worker.reports.status_detail``, fields such as ``censorFailCode`` or an error's
+``code`` and ``message``); they are drawn with ``exchange_reply`` and any code or reason found
+in the detail.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import Block
+from slack_sdk.web import SlackResponse
+
+from approvals.decisions import Decision
+from approvals.lifecycle import TERMINAL, Request, State
+from bot.slack.messages import (
+    Message,
+    RequestCard,
+    decision_reply,
+    exchange_reply,
+    reminder_reply,
+    request_message,
+    transition_reply,
+)
+from bot.slack.text import PAPER_PREFIX
+from storage import outbox
+from storage.engine import Database
+from storage.outbox import OutboxEntry
+
+__all__ = ["EVENT_TYPE", "CardSource", "DeliveryFailed", "Notifier"]
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "withdrawbot_event"
+_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_BACKOFF_MAX = 60.0
+_PERMANENT_DELAY = 300.0
+_HISTORY_SLACK = timedelta(minutes=5)
+_CODE_FIELDS = (
+    "code",
+    "censorFailCode",
+    "l2RejectCode",
+    "l1RejectedReasonCode",
+    "censor_fail_code",
+    "l2_reject_code",
+    "l1_rejected_reason_code",
+)
+_REASON_FIELDS = (
+    "message",
+    "censorFailReason",
+    "l2RejectReason",
+    "l1RejectedReasonMsg",
+    "censor_fail_reason",
+    "l2_reject_reason",
+    "l1_rejected_reason_msg",
+)
+
+
+class CardSource(Protocol):
+    """Where the notifier gets a request drawn as now, and as it was at an earlier event."""
+
+    def card(self, request_id: int) -> RequestCard: ...
+
+    def rebuild(self, card: RequestCard, request: Request) -> RequestCard: ...
+
+
+class DeliveryFailed(Exception):
+    """Slack did not take an event; ``retry_after`` is how long to leave the request alone."""
+
+    def __init__(self, message: str, *, retry_after: float, permanent: bool) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    """One pass: how many events went out, and when to try again (``None``: nothing waits)."""
+
+    delivered: int
+    retry_in: float | None
+
+
+class Notifier:
+    """Delivers outbox events to ``channel``; call :meth:`drain` or run :meth:`run` in a thread."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        client: WebClient,
+        cards: CardSource,
+        channel: str,
+        paper: bool,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        batch: int = 200,
+    ) -> None:
+        self.database = database
+        self.client = client
+        self.cards = cards
+        self.channel = channel
+        self.paper = paper
+        self.clock = clock
+        self._monotonic = monotonic
+        self._batch = batch
+        self._started_at = clock()
+        self._attempted: set[str] = set()
+        self._failures: dict[int, int] = {}
+        self._not_before: dict[int, float] = {}
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        """Something was written to the outbox: drain now rather than at the next tick."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event, *, interval: float = 2.0) -> None:
+        """Drain until ``stop`` is set; a failure of the loop itself is logged, never fatal."""
+        while not stop.is_set():
+            try:
+                result = self.drain()
+                wait = interval if result.retry_in is None else min(interval, result.retry_in)
+            except Exception:
+                log.exception("notifier.pass_failed")
+                wait = interval
+            self._wake.wait(max(wait, 0.05))
+            self._wake.clear()
+
+    def drain(self) -> DrainResult:
+        """One pass over the undelivered events, in order per request."""
+        with self._lock:
+            entries = outbox.pending(self.database, limit=self._batch)
+            last_of = {entry.request_id: entry.key for entry in entries}
+            roots = {e.request_id: e.thread_ts for e in entries if e.thread_ts}
+            blocked: set[int] = set()
+            delivered = 0
+            retry_in: float | None = None
+            now = self._monotonic()
+            for entry in entries:
+                request_id = entry.request_id
+                if request_id in blocked:
+                    continue
+                wait = self._not_before.get(request_id, 0.0) - now
+                if wait > 0:
+                    blocked.add(request_id)
+                    retry_in = wait if retry_in is None else min(retry_in, wait)
+                    continue
+                try:
+                    ts = self._deliver(
+                        entry, roots.get(request_id), redraw=last_of[request_id] == entry.key
+                    )
+                except DeliveryFailed as failed:
+                    blocked.add(request_id)
+                    delay = self._delay(request_id, failed)
+                    self._not_before[request_id] = self._monotonic() + delay
+                    retry_in = delay if retry_in is None else min(retry_in, delay)
+                    level = logging.ERROR if failed.permanent else logging.WARNING
+                    log.log(
+                        level,
+                        "notifier.delivery_failed request=%s key=%s retry_in=%.1f error=%s",
+                        request_id,
+                        entry.key,
+                        delay,
+                        failed,
+                    )
+                    continue
+                self._failures.pop(request_id, None)
+                self._not_before.pop(request_id, None)
+                if entry.seq == 1:
+                    roots[request_id] = ts
+                outbox.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
+                delivered += 1
+            return DrainResult(delivered, retry_in)
+
+    # --- one event -----------------------------------------------------------------------------
+
+    def _deliver(self, entry: OutboxEntry, root_ts: str | None, *, redraw: bool) -> str:
+        card = self.cards.card(entry.request_id)
+        retrying = entry.key in self._attempted or entry.created_at < self._started_at
+        self._attempted.add(entry.key)
+        if entry.seq == 1:
+            ts = self._find_root(entry) if retrying else None
+            if ts is None:
+                ts = self._post(request_message(card, paper=self.paper), key=entry.key)
+            return ts
+        if root_ts is None:
+            raise DeliveryFailed(
+                "the request's root message is not posted yet", retry_after=1.0, permanent=False
+            )
+        ts = self._find_reply(entry, root_ts) if retrying else None
+        if ts is None:
+            message, broadcast = self._reply(entry, card)
+            ts = self._post(message, key=entry.key, thread_ts=root_ts, broadcast=broadcast)
+        if redraw:
+            root = request_message(card, paper=self.paper)
+            self._call(self.client.chat_update, channel=self.channel, ts=root_ts, **root.payload())
+        return ts
+
+    def _reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
+        """The thread reply for one event, and whether it is a final outcome for the channel."""
+        payload = entry.payload
+        state = State(str(payload.get("state")))
+        previous = payload.get("previous_state")
+        moved = previous is not None and previous != state.value
+        then = self.cards.rebuild(card, _as_of(card.request, payload))
+        then = replace(then, exchange_status=_str(payload.get("exchange_status")))
+        detail: Mapping[str, Any] = payload.get("detail") or {}
+        event = entry.event
+        parts: list[Message] = []
+        if event in (Decision.APPROVE.value, Decision.REJECT.value):
+            parts.append(
+                decision_reply(
+                    then,
+                    approver=str(payload.get("actor", "")),
+                    decision=Decision(event),
+                    reason=_str(detail.get("reason")),
+                    paper=self.paper,
+                )
+            )
+            if moved:
+                parts.append(transition_reply(then, paper=self.paper))
+        elif event == "reminded":
+            parts.append(reminder_reply(then, paper=self.paper))
+        elif then.exchange_status is not None and "exchange_status" in detail:
+            code, said = _exchange_words(detail)
+            parts.append(exchange_reply(then, code=code, detail=said, paper=self.paper))
+            if moved:
+                parts.append(transition_reply(then, paper=self.paper))
+        else:
+            parts.append(transition_reply(then, paper=self.paper))
+        return _join(parts), moved and state in TERMINAL
+
+    # --- Slack calls -----------------------------------------------------------------------------
+
+    def _post(
+        self, message: Message, *, key: str, thread_ts: str | None = None, broadcast: bool = False
+    ) -> str:
+        arguments: dict[str, Any] = {
+            "channel": self.channel,
+            **message.payload(),
+            "metadata": {"event_type": EVENT_TYPE, "event_payload": {"key": key}},
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if thread_ts is not None:
+            arguments["thread_ts"] = thread_ts
+            if broadcast:
+                arguments["reply_broadcast"] = True
+        response = self._call(self.client.chat_postMessage, **arguments)
+        return str(response["ts"])
+
+    def _find_reply(self, entry: OutboxEntry, root_ts: str) -> str | None:
+        cursor: str | None = None
+        while True:
+            page = self._call(
+                self.client.conversations_replies,
+                channel=self.channel,
+                ts=root_ts,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            found = _with_key(page.get("messages") or [], entry.key)
+            if found is not None:
+                return found
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+
+    def _find_root(self, entry: OutboxEntry) -> str | None:
+        oldest = (entry.created_at - _HISTORY_SLACK).timestamp()
+        cursor: str | None = None
+        while True:
+            page = self._call(
+                self.client.conversations_history,
+                channel=self.channel,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            found = _with_key(page.get("messages") or [], entry.key)
+            if found is not None:
+                return found
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+
+    def _call(self, call: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+        method = call.__name__
+        try:
+            return call(**arguments)
+        except SlackApiError as err:
+            status = err.response.status_code
+            headers = err.response.headers or {}
+            retry_after = _retry_after(headers)
+            error = str(err.response.get("error", "")) if err.response.data else ""
+            transient = status in _TRANSIENT_STATUSES or error in ("ratelimited", "internal_error")
+            raise DeliveryFailed(
+                f"{method}: HTTP {status} {error}",
+                retry_after=retry_after if retry_after is not None else 0.0,
+                permanent=not transient,
+            ) from None
+        except (SlackClientError, OSError) as err:
+            raise DeliveryFailed(
+                f"{method}: {type(err).__name__}", retry_after=0.0, permanent=False
+            ) from None
+
+    def _delay(self, request_id: int, failed: DeliveryFailed) -> float:
+        """Retry-After when Slack gave one; otherwise exponential backoff (slow if permanent)."""
+        attempts = self._failures.get(request_id, 0) + 1
+        self._failures[request_id] = attempts
+        if failed.retry_after > 0:
+            return failed.retry_after
+        if failed.permanent:
+            return _PERMANENT_DELAY
+        return min(_BACKOFF_MAX, 0.5 * 2.0 ** (attempts - 1))
+
+
+def _as_of(request: Request, payload: Mapping[str, Any]) -> Request:
+    """The request as the event saw it: its state and note, and the decisions made by then."""
+    at_text = payload.get("at")
+    at = datetime.fromisoformat(at_text) if isinstance(at_text, str) else None
+    decisions = tuple(d for d in request.decisions if at is None or d.at <= at)
+    return replace(
+        request,
+        state=State(str(payload.get("state"))),
+        note=_str(payload.get("note")),
+        decisions=decisions,
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _exchange_words(detail: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """EdgeX's own code and reason, wherever in the worker's detail they are."""
+    sources: list[Mapping[str, Any]] = [detail]
+    for nested in ("error", "failure", "codes", "record"):
+        value = detail.get(nested)
+        if isinstance(value, Mapping):
+            sources.append(value)
+    code = next((_str(s.get(f)) for s in sources for f in _CODE_FIELDS if _str(s.get(f))), None)
+    said = next((_str(s.get(f)) for s in sources for f in _REASON_FIELDS if _str(s.get(f))), None)
+    return code, said
+
+
+def _join(parts: Sequence[Message]) -> Message:
+    if len(parts) == 1:
+        return parts[0]
+    blocks: list[Block] = []
+    for part in parts:
+        blocks.extend(part.blocks[1:] if blocks and _has_banner(part) else part.blocks)
+    return Message(text=parts[-1].text, blocks=tuple(blocks))
+
+
+def _has_banner(message: Message) -> bool:
+    return message.text.startswith(PAPER_PREFIX) and message.blocks[0].type == "context"
+
+
+def _with_key(messages: Sequence[Mapping[str, Any]], key: str) -> str | None:
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if (metadata.get("event_payload") or {}).get("key") == key:
+            return str(message["ts"])
+    return None
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(str(text)))
+            except ValueError:
+                return None
+    return None
