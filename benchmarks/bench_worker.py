@@ -1,0 +1,282 @@
+"""The worker on loopback: approve-to-submitted latency, status-to-outbox latency, poll cost.
+
+Run: ``python benchmarks/bench_worker.py`` (``--quick`` for CI: fewer approvals). Everything
+runs in this process on a SQLite file: the edgeX simulator, the worker's threads, and the
+approvals (as the Slack side makes them, followed by the in-process wakeup it sends).
+
+1. Approve to SUBMITTED: the approving transaction's time to the time the exchange id was
+   stored, one approval at a time (target p50 < 300 ms).
+2. Status change to outbox row: from the moment the simulator moved a withdrawal to a status
+   to the moment that status was written to the outbox, with a 1 s poll interval. The Slack
+   post follows when the notifier drains the outbox; this figure stops at the outbox (target
+   for the post: < poll interval + 1 s).
+3. Exchange calls per poll cycle with 1,000 withdrawals in flight (target <= 1,000 / batch;
+   ``--quick`` puts 250 in flight, as the setup costs about 33 ms a request on SQLite). They
+   are put in flight through the same storage steps the submitter takes; the simulator records
+   them directly, without the HTTP round trips, to keep the setup short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from approvals.decisions import Decision
+from approvals.drafts import NormalDraft
+from approvals.lifecycle import State, Trigger
+from approvals.membership import resolve_membership
+from approvals.metadata import Coin, ExchangeMetadata
+from approvals.policy import parse_policy
+from bot.edgex import signing
+from bot.edgex.client import EdgeXClient
+from bot.edgex.simulator import SimulatorServer
+from bot.edgex.statuses import WithdrawKind
+from bot.worker.config import WorkerConfig
+from bot.worker.exchange import ExchangeAccess
+from bot.worker.loop import Worker
+from storage import tracking, transactions, work
+from storage.engine import Database, create_database_engine, open_database
+from storage.migrations import upgrade
+from storage.tables import OutboxRow
+
+KEY = signing.StarkKey.from_hex("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+ACCOUNT = "551109015904453258"
+DESTINATION = "0x52908400098527886E0F7030069857D2E4169EE7"
+REQUESTER, APPROVER = "UREQ1", "UT1"
+POLICY = parse_policy(f"""
+version = 1
+requesters = ["{REQUESTER}"]
+
+[groups]
+treasury = ["{APPROVER}"]
+
+[coins.USDT]
+max_amount = "1000000"
+daily_limit = "100000000"
+
+[[coins.USDT.tiers]]
+name = "standard"
+above = "0"
+require = [{{ group = "treasury", count = 1 }}]
+
+[[coins.USDT.allowlist]]
+chain_id = 1
+address = "{DESTINATION}"
+label = "Cold wallet"
+""")
+MEMBERSHIP = resolve_membership(POLICY, {})
+EXCHANGE = ExchangeMetadata(
+    l1_chain_id=1, coins=(Coin(coin_id="1000", name="USDT", step_size=Decimal("0.000001")),)
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def database(folder: Path) -> Database:
+    url = f"sqlite:///{folder / 'bench.db'}"
+    plain = Database(create_database_engine(url))
+    upgrade(plain)
+    plain.dispose()
+    return open_database(url)
+
+
+def draft(db: Database) -> int:
+    stored = transactions.draft(
+        db,
+        draft=NormalDraft(account_id=ACCOUNT, coin="USDT", amount="10", destination=DESTINATION),
+        requester=REQUESTER,
+        exchange=EXCHANGE,
+        policy=POLICY,
+        membership=MEMBERSHIP,
+        now=now(),
+    )
+    return stored.id
+
+
+def approve(db: Database, request_id: int) -> datetime:
+    at = now()
+    transactions.decide(
+        db,
+        request_id=request_id,
+        approver=APPROVER,
+        decision=Decision.APPROVE,
+        policy=POLICY,
+        membership=MEMBERSHIP,
+        now=at,
+    )
+    return at
+
+
+def outbox_times(db: Database, event: str) -> dict[int, list[tuple[str | None, datetime]]]:
+    found: dict[int, list[tuple[str | None, datetime]]] = {}
+    with db.read() as session:
+        rows = session.exec(select(OutboxRow).where(col(OutboxRow.event) == event)).all()
+    for row in rows:
+        status = json.loads(row.payload)["exchange_status"]
+        found.setdefault(row.request_id, []).append((status, row.created_at))
+    return found
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def latencies(db: Database, sim: SimulatorServer, count: int) -> None:
+    config = WorkerConfig(submit_tick=2.0, poll_interval=1.0, watch_interval=60.0)
+    client = EdgeXClient(sim.url, key=KEY, account_id=ACCOUNT)
+    worker = Worker(
+        database=db,
+        exchange=ExchangeAccess(client, KEY),
+        config=config,
+        policy=POLICY,
+        membership=lambda policy: MEMBERSHIP,
+    )
+    worker.start()
+    approved_at: dict[int, datetime] = {}
+    try:
+        for _ in range(count):
+            request_id = draft(db)
+            approved_at[request_id] = approve(db, request_id)
+            worker.wakeup.notify()  # what the Slack side does after the approving commit
+            while transactions.get_request(db, request_id=request_id).request.state in {
+                State.APPROVED,
+                State.SUBMITTING,
+            }:
+                time.sleep(0.002)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(
+            transactions.get_request(db, request_id=i).request.state is not State.COMPLETED
+            for i in approved_at
+        ):
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        client.close()
+    accepted = outbox_times(db, Trigger.EXCHANGE_ACCEPTED.value)
+    submit_ms = [(accepted[i][0][1] - approved_at[i]).total_seconds() * 1000 for i in approved_at]
+    print(
+        f"approve -> SUBMITTED ({count} approvals, one at a time): "
+        f"p50 {statistics.median(submit_ms):.0f} ms, p90 {percentile(submit_ms, 0.9):.0f} ms, "
+        f"max {max(submit_ms):.0f} ms (target p50 < 300 ms)"
+    )
+    with sim.lock:
+        walks = {
+            w.body["clientWithdrawId"]: dict(w.transitions)
+            for w in sim.exchange.books.withdrawals.values()
+        }
+    changes: list[float] = []
+    for event in ("exchange_status", Trigger.EXCHANGE_COMPLETED.value):
+        for request_id, rows in outbox_times(db, event).items():
+            client_id = transactions.get_request(db, request_id=request_id).client_withdraw_id
+            for status, written in rows:
+                began_ms = walks[client_id][str(status)]
+                changes.append(written.timestamp() * 1000 - began_ms)
+    print(
+        f"status change at edgeX -> outbox row ({len(changes)} changes, poll interval "
+        f"{config.poll_interval:g} s): p50 {statistics.median(changes):.0f} ms, "
+        f"p90 {percentile(changes, 0.9):.0f} ms, max {max(changes):.0f} ms "
+        "(the Slack post follows when the notifier drains the outbox; target for the post "
+        f"< {config.poll_interval + 1:g} s)"
+    )
+
+
+def poll_cost(db: Database, sim: SimulatorServer, in_flight: int) -> None:
+    sim.exchange.configure({"normalStepMs": 3_600_000, "crossStepMs": 3_600_000})
+    client = EdgeXClient(sim.url, key=KEY, account_id=ACCOUNT)
+    access = ExchangeAccess(client, KEY)
+    config = WorkerConfig(owner="bench", poll_claim=in_flight)
+    target = -(-in_flight // config.poll_batch)
+    worker = Worker(
+        database=db, exchange=access, config=config, policy=POLICY, membership=lambda p: MEMBERSHIP
+    )
+    started = time.perf_counter()
+    ids = [draft(db) for _ in range(in_flight)]
+    for request_id in ids:
+        approve(db, request_id)
+    work.claim(
+        db,
+        owner="bench/submit",
+        states={State.APPROVED},
+        now=now(),
+        lease_for=timedelta(hours=1),
+        limit=in_flight,
+    )
+    sign = access.signer(quote=None, expire_time_ms=access.expire_time_ms())
+    account = sim.exchange.account(ACCOUNT)
+    for request_id in ids:
+        start = work.begin_submission(
+            db,
+            request_id=request_id,
+            owner="bench/submit",
+            policy=POLICY,
+            membership=MEMBERSHIP,
+            quote=None,
+            now=now(),
+            sign=sign,
+        )
+        if start.submission is None:
+            raise SystemExit(f"request {request_id} went back for approval: {start.request}")
+        with sim.lock:
+            withdraw_id = sim.exchange.create_withdrawal(
+                WithdrawKind.NORMAL, account, json.loads(start.submission.body), sim.wall_ms()
+            )
+        work.record_exchange_outcome(
+            db,
+            request_id=request_id,
+            owner="bench/submit",
+            trigger=Trigger.EXCHANGE_ACCEPTED,
+            now=now(),
+            exchange_withdraw_id=withdraw_id,
+        )
+    tracking.release_leases(db, owner="bench/submit")
+    print(f"setup: {in_flight} withdrawals in flight in {time.perf_counter() - started:.1f} s")
+    for cycle in (1, 2):
+        started = time.perf_counter()
+        changes = worker.poller.run_once()
+        seconds = time.perf_counter() - started
+        print(
+            f"poll cycle {cycle} with {in_flight} in flight: {worker.poller.calls} exchange calls "
+            f"(batch {config.poll_batch}; target <= {target}, one call "
+            f"per withdrawal would be {in_flight}), {changes} status changes written, "
+            f"{seconds:.2f} s"
+        )
+    client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer approvals (CI)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, SimulatorServer() as sim:
+        sim.exchange.create_account(
+            {"l2Key": KEY.l2_key, "accountId": ACCOUNT, "balances": {"1000": "100000000"}},
+            sim.wall_ms(),
+        )
+        sim.exchange.configure({"normalStepMs": 300, "crossStepMs": 300})
+        db = database(Path(folder))
+        try:
+            latencies(db, sim, 10 if args.quick else 50)
+        finally:
+            db.dispose()
+        second = Path(folder) / "in-flight"
+        second.mkdir()
+        db = database(second)
+        try:
+            poll_cost(db, sim, 250 if args.quick else 1_000)
+        finally:
+            db.dispose()
+
+
+if __name__ == "__main__":
+    main()
