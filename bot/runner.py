@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ __all__ = [
     "Stack",
     "choose_mode",
     "run",
+    "serve_in_thread",
     "start_background",
 ]
 
@@ -210,6 +212,26 @@ def start_background(
         yield stack
     finally:
         stack.close()
+
+
+@contextmanager
+def serve_in_thread(asgi: Starlette, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``asgi`` with uvicorn in a thread (tests, the demo, benchmarks); yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"the HTTP server did not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()
+    try:
+        yield f"http://{host}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def _sweep_loop(ops: UseCases, stop: threading.Event, interval: float) -> None:

@@ -1,0 +1,264 @@
+"""The running bot over real HTTP: uvicorn on an ephemeral port, the Slack stand-in, the simulator.
+
+Requests reach the bot signed as Slack signs them (``SlackPlatform``); the bot answers through
+the stand-in's Web API; drafts read the simulator's metadata and live LP quote. The worker does
+not run here (approved requests stay approved), so every message can be checked exactly; the
+whole flow through the worker is the worker's and the demo's to show.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlmodel import func, select
+
+from approvals.policy import parse_policy
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
+from bot.edgex.simulator import SimulatorServer
+from bot.runner import Stack, serve_in_thread, start_background
+from bot.slack.standin import Person, SlackPlatform, SlackStandIn
+from storage import outbox, queries
+from storage.engine import open_database
+from storage.tables import AuditRow
+from tests.edgex.sim.conftest import ACCOUNT_ID, Admin
+from tests.edgex.vectors import vector_key
+from tests.storage.databases import (  # noqa: F401 - fixtures
+    PostgresServer,
+    postgres_server,
+    postgres_template,
+    sqlite_template,
+)
+
+CHANNEL = "C0TREASURY"
+SECRET = "e2e-signing-secret"
+LISTED = "0x52908400098527886E0F7030069857D2E4169EE7"
+UNLISTED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+L1_CHAIN = 11155111  # the simulator's starkExChainId (Sepolia)
+
+POLICY = f"""
+version = 1
+requesters = ["U0ALICE", "U0DAVE"]
+
+[groups]
+treasury = ["@treasury"]
+leads = ["U0ERIN"]
+
+[approval]
+expiry = "1h"
+reminder_after = "20m"
+
+[cross_fee]
+headroom = "0.25"
+max_share_of_amount = "0.05"
+
+[coins.USDT]
+max_amount = "100000"
+daily_limit = "500000"
+unlisted_destinations = "escalate"
+escalate_to = "large"
+
+[[coins.USDT.tiers]]
+name = "standard"
+above = "0"
+require = [{{ group = "treasury", count = 2 }}]
+
+[[coins.USDT.tiers]]
+name = "large"
+above = "10000"
+require = [{{ group = "treasury", count = 2 }}, {{ group = "leads", count = 1 }}]
+
+[[coins.USDT.allowlist]]
+chain_id = {L1_CHAIN}
+address = "{LISTED}"
+label = "Cold wallet"
+
+[[coins.USDT.allowlist]]
+chain_id = 42161
+address = "{LISTED}"
+label = "Cold wallet on Arbitrum"
+"""
+
+
+class Clock:
+    """The bot's clock, moved by tests to pass approval windows and reminder delays."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class World:
+    slack: SlackStandIn
+    platform: SlackPlatform
+    stack: Stack
+    admin: Admin
+    clock: Clock
+    url: str
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Person:
+        people = self.__dict__.get("people", {})
+        if name in people:
+            return people[name]  # type: ignore[no-any-return]
+        raise AttributeError(name)
+
+    # --- what people do --------------------------------------------------------------------
+
+    def command(self, person: Person, text: str) -> dict[str, Any]:
+        delivery = self.platform.command(person, text, channel=CHANNEL)
+        assert delivery.status == 200, delivery.response.text
+        return delivery.ack() or {}
+
+    def draft(self, person: Person | None = None, text: str | None = None) -> int:
+        """A valid draft; returns its id, with its message posted."""
+        ack = self.command(person or self.people["alice"], text or f"250 USDT to {LISTED} rent")
+        said = ack_text(ack)
+        assert "Drafted withdrawal #" in said, said
+        request_id = int(said.split("#", 1)[1].split(";", 1)[0])
+        self.flush()
+        return request_id
+
+    def click(self, person: Person, request_id: int, action_id: str) -> int:
+        """Click a button of the request's message; returns once the bot acted on it."""
+        before = self.audit_rows()
+        delivery = self.platform.click(
+            person, channel=CHANNEL, ts=self.root_ts(request_id), action_id=action_id
+        )
+        if delivery.status == 200 and action_id != "request.reject":
+            wait_for(lambda: self.audit_rows() > before)
+        self.flush()
+        return delivery.status
+
+    def audit_rows(self) -> int:
+        """Every decision, change and refusal writes one audit row: a click has been handled."""
+        with self.stack.database.read() as session:
+            return int(session.exec(select(func.count()).select_from(AuditRow)).one())
+
+    # --- what Slack shows ------------------------------------------------------------------
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Let the notifier deliver every event written so far."""
+        wait_for(lambda: not outbox.pending(self.stack.database), timeout=timeout)
+
+    def root_ts(self, request_id: int) -> str:
+        ts = queries.root_message(self.stack.database, request_id=request_id)
+        assert ts is not None, f"request {request_id} has no root message"
+        return ts
+
+    def root(self, request_id: int) -> dict[str, Any]:
+        return self.slack.workspace.message(CHANNEL, self.root_ts(request_id))
+
+    def replies(self, request_id: int) -> list[dict[str, Any]]:
+        thread = self.slack.workspace.thread(CHANNEL, self.root_ts(request_id))
+        return thread[1:]
+
+    def ephemerals(self, person: Person) -> list[str]:
+        return [ack_text(m) for m in self.slack.workspace.ephemerals_for(person.user_id)]
+
+    def last_ephemeral(self, person: Person) -> str:
+        shown = self.ephemerals(person)
+        assert shown, f"{person.name} was shown nothing"
+        return shown[-1]
+
+
+def ack_text(message: dict[str, Any]) -> str:
+    """Everything a message says: its text and every text in its blocks."""
+    found = [str(message.get("text", ""))]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return "\n".join(found)
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite by default; tests parametrised with "postgresql" run there too (when set up)."""
+    if request.param == "sqlite":
+        path = tmp_path / "withdrawbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create(template=request.getfixturevalue("postgres_template"))
+    yield server.url_of(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    with SlackStandIn() as slack, SimulatorServer() as sim:
+        workspace = slack.workspace
+        people = {
+            name: workspace.add_person(f"U0{name.upper()}", name)
+            for name in ("alice", "bob", "carol", "dave", "erin", "frank")
+        }
+        people["mallory"] = workspace.add_person("U0MALLORY", "mallory", team_id="T0OTHER")
+        workspace.add_channel(CHANNEL, "treasury", members=[p.user_id for p in people.values()])
+        workspace.add_group("treasury", ["U0BOB", "U0CAROL"], name="Treasury")
+        admin = Admin(sim.url)
+        admin.post("config", normalStepMs=60_000, crossStepMs=60_000)
+        admin.post(
+            "accounts", l2Key=vector_key().l2_key, accountId=ACCOUNT_ID, balances={"1000": "900000"}
+        )
+        database = open_database(database_url)
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=5)
+        clock = Clock()
+        retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+        with (
+            EdgeXPublicClient(sim.url, retry=retry) as public,
+            EdgeXClient(sim.url, key=vector_key(), account_id=ACCOUNT_ID, retry=retry) as private,
+            start_background(
+                database=database,
+                policy=parse_policy(POLICY),
+                slack=client,
+                channel=CHANNEL,
+                team_id=workspace.team_id,
+                signing_secret=SECRET,
+                account_id=ACCOUNT_ID,
+                public=public,
+                private=private,
+                key=None,
+                paper=False,
+                sweep_interval=3600.0,
+                clock=clock,
+            ) as stack,
+            serve_in_thread(stack.asgi) as url,
+            SlackPlatform(
+                slack, events_url=f"{url}/slack/events", signing_secret=SECRET
+            ) as platform,
+        ):
+            yield World(slack, platform, stack, admin, clock, url, people)
+        admin.http.close()
+        database.dispose()
