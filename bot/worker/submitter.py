@@ -87,7 +87,8 @@ class Submitter:
         states = {State.SUBMITTING}
         if not freeze_state(self.database).frozen:
             states.add(State.APPROVED)
-        parked_now = {i for i, until in self._parked.items() if until > time.monotonic()}
+        self._parked = {i: until for i, until in self._parked.items() if until > time.monotonic()}
+        parked_now = set(self._parked)
         claimed = work.claim(
             self.database,
             owner=self.owner,

@@ -34,7 +34,13 @@ class WorkerProcess:
 
 
 def start_worker(
-    home: Path, *, database_url: str, edgex_url: str, name: str, poll: float = 0.1
+    home: Path,
+    *,
+    database_url: str,
+    edgex_url: str,
+    name: str,
+    poll: float = 0.1,
+    account: str = ACCOUNT,
 ) -> WorkerProcess:
     """A worker in its own process and working directory (so no stray .env is read)."""
     home.mkdir(parents=True, exist_ok=True)
@@ -48,7 +54,7 @@ def start_worker(
     env.update(
         DATABASE_URL=database_url,
         EDGEX_BASE_URL=edgex_url,
-        EDGEX_ACCOUNT_ID=ACCOUNT,
+        EDGEX_ACCOUNT_ID=account,
         EDGEX_STARK_PRIVATE_KEY=PRIVATE_KEY,
         WITHDRAWBOT_POLICY=str(policy),
         WITHDRAWBOT_POLL_INTERVAL=str(poll),
