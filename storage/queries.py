@@ -201,7 +201,7 @@ def record_unfreeze_vote(database: Database, *, by: str, now: datetime) -> None:
 
 
 def unfreeze_voters(database: Database, *, since: datetime, window: timedelta) -> list[str]:
-    """Who voted to unfreeze after ``since`` (the freeze) and within ``window`` of now-ish.
+    """Who voted to unfreeze since ``since`` (the freeze), within ``window`` of the newest vote.
 
     Votes older than ``window`` before the newest vote do not count: an old, forgotten vote
     must not turn one person's click into an unfreeze.
@@ -209,7 +209,7 @@ def unfreeze_voters(database: Database, *, since: datetime, window: timedelta) -
     with database.read() as session:
         rows = session.exec(
             select(AuditRow.actor, AuditRow.at)
-            .where(col(AuditRow.action) == UNFREEZE_VOTE, col(AuditRow.at) > utc(since))
+            .where(col(AuditRow.action) == UNFREEZE_VOTE, col(AuditRow.at) >= utc(since))
             .order_by(col(AuditRow.seq))
         ).all()
     if not rows:
