@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.web import SlackResponse
 
 from approvals.decisions import Decision
@@ -54,8 +54,8 @@ from bot.slack.messages import (
     request_message,
     transition_reply,
 )
-from bot.slack.text import PAPER_PREFIX
-from storage import outbox
+from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape
+from storage import alerts, outbox
 from storage.engine import Database
 from storage.outbox import OutboxEntry
 
@@ -79,6 +79,7 @@ _CODE_FIELDS = (
 )
 _REASON_FIELDS = (
     "message",
+    "reason",
     "censorFailReason",
     "l2RejectReason",
     "l1RejectedReasonMsg",
@@ -203,7 +204,10 @@ class Notifier:
                     roots[request_id] = ts
                 outbox.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
                 delivered += 1
-            return DrainResult(delivered, retry_in)
+            sent, alert_wait = self._drain_alerts()
+            if alert_wait is not None:
+                retry_in = alert_wait if retry_in is None else min(retry_in, alert_wait)
+            return DrainResult(delivered + sent, retry_in)
 
     # --- one event -----------------------------------------------------------------------------
 
@@ -212,7 +216,7 @@ class Notifier:
         retrying = entry.key in self._attempted or entry.created_at < self._started_at
         self._attempted.add(entry.key)
         if entry.seq == 1:
-            ts = self._find_root(entry) if retrying else None
+            ts = self._find_root(entry.key, entry.created_at) if retrying else None
             if ts is None:
                 ts = self._post(request_message(card, paper=self.paper), key=entry.key)
             return ts
@@ -259,9 +263,45 @@ class Notifier:
             parts.append(exchange_reply(then, code=code, detail=said, paper=self.paper))
             if moved:
                 parts.append(transition_reply(then, paper=self.paper))
-        else:
+        elif moved or not _alerts(detail):
             parts.append(transition_reply(then, paper=self.paper))
+            code, said = _exchange_words(detail)
+            if code or said:
+                words = " · ".join(escape(clip(w, 500)) for w in (code, said) if w)
+                parts.append(_lines([f"edgeX said: {words}"], paper=self.paper))
+        extra = [f"⚠️ {escape(clip(text, 1500))}" for text in _alerts(detail)]
+        if isinstance(detail.get("l1_tx_hash"), str):
+            extra.append(f"L1 transaction `{escape(detail['l1_tx_hash'])}`")
+        if isinstance(detail.get("audit_head_hash"), str):
+            extra.append(
+                f"Audit log head `{escape(detail['audit_head_hash'])}` (compare with "
+                "`withdrawbot audit verify`)"
+            )
+        if extra:
+            parts.append(_lines(extra, paper=self.paper))
         return _join(parts), moved and state in TERMINAL
+
+    # --- alerts that belong to no request --------------------------------------------------------
+
+    def _drain_alerts(self) -> tuple[int, float | None]:
+        delivered = 0
+        for entry in alerts.pending(self.database, limit=self._batch):
+            retrying = entry.key in self._attempted or entry.created_at < self._started_at
+            self._attempted.add(entry.key)
+            try:
+                ts = self._find_root(entry.key, entry.created_at) if retrying else None
+                if ts is None:
+                    texts = _alerts(entry.payload.get("detail") or {}) or [
+                        f"{entry.event}: {entry.payload.get('subject', '')}"
+                    ]
+                    lines = [f"🚨 {escape(clip(text, 2000))}" for text in texts]
+                    ts = self._post(_lines(lines, paper=self.paper), key=entry.key)
+            except DeliveryFailed as failed:
+                log.warning("notifier.alert_failed key=%s error=%s", entry.key, failed)
+                return delivered, max(failed.retry_after, 1.0)
+            alerts.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
+            delivered += 1
+        return delivered, None
 
     # --- Slack calls -----------------------------------------------------------------------------
 
@@ -300,8 +340,8 @@ class Notifier:
             if not page.get("has_more") or not cursor:
                 return None
 
-    def _find_root(self, entry: OutboxEntry) -> str | None:
-        oldest = (entry.created_at - _HISTORY_SLACK).timestamp()
+    def _find_root(self, key: str, created_at: datetime) -> str | None:
+        oldest = (created_at - _HISTORY_SLACK).timestamp()
         cursor: str | None = None
         while True:
             page = self._call(
@@ -312,7 +352,7 @@ class Notifier:
                 limit=200,
                 cursor=cursor,
             )
-            found = _with_key(page.get("messages") or [], entry.key)
+            found = _with_key(page.get("messages") or [], key)
             if found is not None:
                 return found
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
@@ -377,6 +417,25 @@ def _exchange_words(detail: Mapping[str, Any]) -> tuple[str | None, str | None]:
     code = next((_str(s.get(f)) for s in sources for f in _CODE_FIELDS if _str(s.get(f))), None)
     said = next((_str(s.get(f)) for s in sources for f in _REASON_FIELDS if _str(s.get(f))), None)
     return code, said
+
+
+def _alerts(detail: Mapping[str, Any]) -> list[str]:
+    """The worker's warnings in a detail: ``alert.text`` and each of ``alerts[].text``."""
+    found: list[Mapping[str, Any]] = []
+    if isinstance(detail.get("alert"), Mapping):
+        found.append(detail["alert"])
+    found += [a for a in detail.get("alerts") or () if isinstance(a, Mapping)]
+    return [str(a["text"]) for a in found if isinstance(a.get("text"), str)]
+
+
+def _lines(lines: Sequence[str], *, paper: bool) -> Message:
+    """Lines of mrkdwn already escaped, as one section."""
+    text = "\n".join(lines)
+    blocks: tuple[Block, ...] = (SectionBlock(text=MarkdownTextObject(text=clip(text, 2900))),)
+    if paper:
+        banner = ContextBlock(elements=[MarkdownTextObject(text=PAPER_BANNER)])
+        return Message(text=f"{PAPER_PREFIX} {clip(text, 2900)}", blocks=(banner, *blocks))
+    return Message(text=clip(text, 2900), blocks=blocks)
 
 
 def _join(parts: Sequence[Message]) -> Message:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,13 +19,14 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from approvals.policy import parse_policy
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.simulator import SimulatorServer
 from bot.runner import Stack, serve_in_thread, start_background
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
+from bot.worker.config import WorkerConfig
 from storage import outbox, queries
 from storage.engine import open_database
 from storage.tables import AuditRow
@@ -135,13 +137,21 @@ class World:
     def click(self, person: Person, request_id: int, action_id: str) -> int:
         """Click a button of the request's message; returns once the bot acted on it."""
         before = self.audit_rows()
+        shown = len(self.ephemerals(person))
         delivery = self.platform.click(
             person, channel=CHANNEL, ts=self.root_ts(request_id), action_id=action_id
         )
         if delivery.status == 200 and action_id != "request.reject":
             wait_for(lambda: self.audit_rows() > before)
+            if self.last_audit_action() == "refused":
+                wait_for(lambda: len(self.ephemerals(person)) > shown)
         self.flush()
         return delivery.status
+
+    def last_audit_action(self) -> str:
+        with self.stack.database.read() as session:
+            row = session.exec(select(AuditRow.action).order_by(col(AuditRow.seq).desc())).first()
+        return str(row)
 
     def audit_rows(self) -> int:
         """Every decision, change and refusal writes one audit row: a click has been handled."""
@@ -218,6 +228,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
+    with running_world(database_url, worker=False) as running:
+        yield running
+
+
+@pytest.fixture
+def world_with_worker(database_url: str) -> Iterator[World]:
+    """The same, with the worker's loops in the process: approvals are signed and sent."""
+    with running_world(database_url, worker=True) as running:
+        yield running
+
+
+@contextmanager
+def running_world(database_url: str, *, worker: bool) -> Iterator[World]:
     with SlackStandIn() as slack, SimulatorServer() as sim:
         workspace = slack.workspace
         people = {
@@ -249,8 +272,13 @@ def world(database_url: str) -> Iterator[World]:
                 account_id=ACCOUNT_ID,
                 public=public,
                 private=private,
-                key=None,
+                key=vector_key() if worker else None,
                 paper=False,
+                worker_config=(
+                    WorkerConfig(submit_tick=0.1, poll_interval=0.1, watch_interval=3600.0)
+                    if worker
+                    else None
+                ),
                 sweep_interval=3600.0,
                 clock=clock,
             ) as stack,

@@ -160,7 +160,7 @@ def test_a_doubled_click_acts_once(world: World) -> None:
     stored = transactions.get_request(world.stack.database, request_id=request_id).request
     assert [d.approver for d in stored.decisions] == ["U0BOB"]
     assert len(world.replies(request_id)) == 1
-    assert "You already approved" in world.last_ephemeral(world.bob)
+    wait_for(lambda: "You already approved" in "".join(world.ephemerals(world.bob)))
 
 
 def test_home_shows_what_waits_for_me(world: World) -> None:
