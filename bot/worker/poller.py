@@ -154,9 +154,18 @@ class Poller:
                     self.calls += 1
                     known = {t.exchange_withdraw_id: t for t in batch}
                     for record in records:
-                        tracked = known.get(record.id)
+                        tracked = known.pop(record.id, None)
                         if tracked is not None and self._apply(tracked, record):
                             changes += 1
+                    for missing in known.values():
+                        # The watch reports it as stalled if it stays away.
+                        log_event(
+                            log,
+                            logging.WARNING,
+                            "worker.status_missing",
+                            request_id=missing.request_id,
+                            withdraw_id=missing.exchange_withdraw_id,
+                        )
             changes += self.reconcile_once()
         finally:
             tracking.release_leases(

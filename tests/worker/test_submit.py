@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
+
+import pytest
 
 from approvals.lifecycle import State
+from bot.worker.config import SendRetry
 from bot.worker.loop import Worker
-from storage import work
+from bot.worker.main import WorkerRefused, run_worker
+from storage import transactions, work
 from storage.audit import verify
 from storage.engine import Database
-from tests.worker.world import Sim, approved, cross, outbox, state_of, wait_for
+from tests.worker.world import (
+    POLICY_TEXT,
+    Sim,
+    approved,
+    cross,
+    fast_config,
+    outbox,
+    state_of,
+    wait_for,
+    worker,
+)
 
 
 def test_normal_withdrawal_is_signed_sent_once_and_completed(
@@ -43,3 +59,49 @@ def test_cross_withdrawal_completes(sqlite_db: Database, sim: Sim, running: Work
     [withdrawal] = sim.withdrawals()
     assert withdrawal["kind"] == "CROSS"
     assert withdrawal["body"]["fee"] == "2"
+
+
+def test_stop_during_resends_leaves_the_stored_body_for_the_next_worker(
+    sqlite_db: Database, sim: Sim
+) -> None:
+    sim.post("faults", kind="drop", path="/api/v1/private/assets/createNormalWithdraw", count=100)
+    patient = worker(
+        sqlite_db, sim.url, fast_config(send_retry=SendRetry(attempts=50, base_delay=0.2))
+    )
+    patient.start()
+    stored = approved(sqlite_db)
+    patient.wakeup.notify()
+    wait_for(lambda: state_of(sqlite_db, stored.id) is State.SUBMITTING)
+    started = time.monotonic()
+    patient.stop()
+    patient.exchange.client.close()
+    assert time.monotonic() - started < 2
+    after = transactions.get_request(sqlite_db, request_id=stored.id)
+    assert after.request.state is State.SUBMITTING
+    assert after.lease_owner is None
+    assert sim.withdrawals() == []
+
+    sim.http.delete("/_sim/faults")
+    successor = worker(sqlite_db, sim.url)
+    successor.start()
+    try:
+        wait_for(lambda: state_of(sqlite_db, stored.id) is State.COMPLETED)
+    finally:
+        successor.stop()
+        successor.exchange.client.close()
+    [withdrawal] = sim.withdrawals()
+    body = work.submissions(sqlite_db, request_ids=[stored.id])[stored.id].body
+    assert withdrawal["body"] == json.loads(body)
+
+
+def test_worker_alone_refuses_a_policy_naming_slack_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TEXT.replace('"UT2"]', '"@ops"]'))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    monkeypatch.setenv("WITHDRAWBOT_POLICY", str(policy))
+    monkeypatch.setenv("EDGEX_BASE_URL", "paper")
+    with pytest.raises(WorkerRefused, match="cannot ask Slack who is in a user group"):
+        run_worker(lease_seconds=1, name="alone")
