@@ -1,0 +1,219 @@
+"""Ack latency of ``/withdraw`` drafts, beside a bare Bolt app that only acks, served the same way.
+
+Run: ``python benchmarks/bench_slack_ack.py`` (``--quick`` for CI: fewer rounds, same shape).
+Both apps are sync Bolt apps behind the same Starlette app (``bot.slack.app.asgi_app``,
+``App.dispatch`` in the thread pool) on uvicorn, and receive the same signed slash command. For
+withdrawbot each request is a real draft: parsed, validated against the policy and the
+simulator's metadata, stored in SQLite with its audit row and outbox event, answered in the ack,
+while the notifier posts the messages to the Slack stand-in in the background.
+
+Figures: p50 of requests sent one at a time, p99 over bursts of 50 concurrent requests.
+Target (issue 6): withdrawbot within 1.5x of the bare app on both, and p99 under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from approvals.policy import parse_policy
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient
+from bot.edgex.signing import StarkKey
+from bot.edgex.simulator import SimulatorServer
+from bot.runner import serve_in_thread, start_background
+from bot.slack.app import asgi_app
+from bot.slack.standin import SlackStandIn, sign
+from storage.engine import Database, create_database_engine, open_database
+from storage.migrations import upgrade
+
+SECRET = "bench-signing-secret"  # noqa: S105 - a loopback benchmark's secret
+CHANNEL = "C0TREASURY"
+ACCOUNT = "551109015904453258"
+KEY = StarkKey.from_hex("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+LISTED = "0x52908400098527886E0F7030069857D2E4169EE7"
+BURST = 50
+POLICY = f"""
+version = 1
+requesters = ["U0ALICE"]
+[groups]
+treasury = ["U0BOB", "U0CAROL"]
+[coins.USDT]
+max_amount = "100000"
+daily_limit = "100000000"
+[[coins.USDT.tiers]]
+name = "standard"
+above = "0"
+require = [{{ group = "treasury", count = 2 }}]
+[[coins.USDT.allowlist]]
+chain_id = 11155111
+address = "{LISTED}"
+label = "Cold wallet"
+"""
+
+
+def command_body(standin: SlackStandIn, n: int) -> bytes:
+    return urlencode(
+        {
+            "team_id": standin.workspace.team_id,
+            "channel_id": CHANNEL,
+            "user_id": "U0ALICE",
+            "user_name": "alice",
+            "command": "/withdraw",
+            "text": f"250 USDT to {LISTED} bench {n}",
+            "response_url": f"{standin.url}/response/none",
+            "trigger_id": f"bench.{n}",
+        }
+    ).encode()
+
+
+async def _send(client: httpx.AsyncClient, url: str, body: bytes) -> float:
+    now = int(time.time())
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(now),
+        "X-Slack-Signature": sign(SECRET, now, body),
+    }
+    started = time.perf_counter()
+    response = await client.post(url, content=body, headers=headers)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    return elapsed
+
+
+async def _measure(
+    url: str, bodies: Iterator[bytes], *, single: int, bursts: int
+) -> tuple[list[float], list[float]]:
+    limits = httpx.Limits(max_connections=BURST + 5, max_keepalive_connections=BURST + 5)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+        for _ in range(5):  # warm up connections, caches and the thread pool
+            await _send(client, url, next(bodies))
+        alone = [await _send(client, url, next(bodies)) for _ in range(single)]
+        burst: list[float] = []
+        for _ in range(bursts):
+            batch = [next(bodies) for _ in range(BURST)]
+            burst += await asyncio.gather(*(_send(client, url, body) for body in batch))
+    return alone, burst
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def bare_app(standin: SlackStandIn) -> Iterator[str]:
+    app = App(
+        client=WebClient(token=standin.bot_token, base_url=standin.api_url),
+        signing_secret=SECRET,
+        token_verification_enabled=False,
+    )
+
+    def ack_only(ack: Ack) -> None:
+        ack()
+
+    app.command("/withdraw")(ack_only)
+    asgi = asgi_app(app, health=lambda: {"ok": True}, metrics=lambda: (b"", "text/plain"))
+    with serve_in_thread(asgi) as url:
+        yield f"{url}/slack/events"
+
+
+@contextmanager
+def withdrawbot(standin: SlackStandIn, sim: SimulatorServer, workdir: Path) -> Iterator[str]:
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    migrating = Database(create_database_engine(url))
+    upgrade(migrating)
+    migrating.dispose()
+    database = open_database(url)
+    with ExitStack() as stack:
+        stack.callback(database.dispose)
+        public = stack.enter_context(EdgeXPublicClient(sim.url))
+        private = stack.enter_context(EdgeXClient(sim.url, key=KEY, account_id=ACCOUNT))
+        running = stack.enter_context(
+            start_background(
+                database=database,
+                policy=parse_policy(POLICY),
+                slack=WebClient(token=standin.bot_token, base_url=standin.api_url),
+                channel=CHANNEL,
+                team_id=standin.workspace.team_id,
+                signing_secret=SECRET,
+                account_id=ACCOUNT,
+                public=public,
+                private=private,
+                key=None,
+                paper=False,
+            )
+        )
+        served = stack.enter_context(serve_in_thread(running.asgi))
+        yield f"{served}/slack/events"
+
+
+def run(
+    name: str,
+    serve: Callable[[], AbstractContextManager[str]],
+    standin: SlackStandIn,
+    *,
+    single: int,
+    bursts: int,
+) -> tuple[float, float]:
+    bodies = (command_body(standin, n) for n in itertools.count())
+    with serve() as url:
+        alone, burst = asyncio.run(_measure(url, bodies, single=single, bursts=bursts))
+    p50 = statistics.median(alone) * 1000
+    p99 = _percentile(burst, 0.99) * 1000
+    print(
+        f"{name:<12} p50 alone {p50:7.1f} ms   p99 in bursts of {BURST} {p99:7.1f} ms   "
+        f"({single} alone, {bursts} bursts)"
+    )
+    return p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (CI)")
+    args = parser.parse_args()
+    single, bursts = (30, 2) if args.quick else (200, 6)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-slack-"))
+    try:
+        with SlackStandIn() as standin, SimulatorServer() as sim:
+            standin.workspace.add_person("U0ALICE", "alice")
+            standin.workspace.add_channel(CHANNEL, "treasury", members=["U0ALICE"])
+            httpx.post(
+                f"{sim.url}/_sim/accounts",
+                json={"l2Key": KEY.l2_key, "accountId": ACCOUNT, "balances": {"1000": "1000000"}},
+            ).raise_for_status()
+            bare = run(
+                "bare Bolt", lambda: bare_app(standin), standin, single=single, bursts=bursts
+            )
+            ours = run(
+                "withdrawbot",
+                lambda: withdrawbot(standin, sim, workdir),
+                standin,
+                single=single,
+                bursts=bursts,
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ratio_p50, ratio_p99 = ours[0] / bare[0], ours[1] / bare[1]
+    met = ratio_p50 <= 1.5 and ratio_p99 <= 1.5 and ours[1] < 1000
+    print(
+        f"withdrawbot / bare: p50 x{ratio_p50:.2f}, p99 x{ratio_p99:.2f}; target (<= x1.5 on "
+        f"both, p99 < 1000 ms): {'met' if met else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
