@@ -239,8 +239,15 @@ def world_with_worker(database_url: str) -> Iterator[World]:
         yield running
 
 
+@pytest.fixture
+def paper_world(database_url: str) -> Iterator[World]:
+    """A paper-mode process: every message it sends says PAPER."""
+    with running_world(database_url, worker=False, paper=True) as running:
+        yield running
+
+
 @contextmanager
-def running_world(database_url: str, *, worker: bool) -> Iterator[World]:
+def running_world(database_url: str, *, worker: bool, paper: bool = False) -> Iterator[World]:
     with SlackStandIn() as slack, SimulatorServer() as sim:
         workspace = slack.workspace
         people = {
@@ -273,7 +280,7 @@ def running_world(database_url: str, *, worker: bool) -> Iterator[World]:
                 public=public,
                 private=private,
                 key=vector_key() if worker else None,
-                paper=False,
+                paper=paper,
                 worker_config=(
                     WorkerConfig(submit_tick=0.1, poll_interval=0.1, watch_interval=3600.0)
                     if worker
