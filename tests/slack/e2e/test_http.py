@@ -8,8 +8,7 @@ import time
 import httpx
 
 from bot.slack.actions import ActionId
-from tests.slack.e2e.conftest import LISTED as LISTED
-from tests.slack.e2e.conftest import World, ack_text
+from tests.slack.e2e.conftest import LISTED, World, ack_text
 
 
 def test_healthz_and_metrics(world: World) -> None:
