@@ -25,19 +25,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from approvals.content import Kind
-from approvals.errors import ApprovalError
 from approvals.lifecycle import State, Trigger
 from approvals.membership import Membership
 from approvals.policy import Policy
-from bot.edgex.errors import EdgeXError
-from bot.edgex.signing import SigningError
+from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange import ExchangeAccess, NotOurAccount
+from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import work
 from storage.engine import Database
-from storage.errors import Frozen, LeaseLost, StorageError
+from storage.errors import Frozen, LeaseLost
 from storage.freeze import freeze_state
 from storage.repository import StoredRequest
 from storage.tracking import record_outcome
@@ -102,7 +100,8 @@ class Submitter:
                 if stored.id in parked_now or self._stop.is_set():
                     continue
                 self._work(stored)
-            except (EdgeXError, StorageError, SigningError, NotOurAccount, ApprovalError) as err:
+            except Exception as err:
+                # Whatever went wrong stays with this request; the others in the batch go on.
                 self._park(stored.id, err)
             finally:
                 work.release_lease(self.database, request_id=stored.id, owner=self.owner)
@@ -110,18 +109,27 @@ class Submitter:
 
     def _park(self, request_id: int, err: Exception) -> None:
         self._parked[request_id] = time.monotonic() + self.config.error_backoff
-        level = logging.WARNING if isinstance(err, EdgeXError | Frozen) else logging.ERROR
+        expected = isinstance(err, EdgeXError | Frozen | LeaseLost)
+        level = logging.WARNING if expected else logging.ERROR
         log_event(
             log,
             level,
             "worker.submit_deferred",
             request_id=request_id,
             error=type(err).__name__,
-            detail=str(err),
+            detail=redact(str(err)),
             retry_in_s=self.config.error_backoff,
         )
 
     def _work(self, stored: StoredRequest) -> None:
+        # The batch is worked one by one: the lease must cover this request from now on.
+        work.renew_lease(
+            self.database,
+            request_id=stored.id,
+            owner=self.owner,
+            now=self._clock(),
+            lease_for=self.config.lease,
+        )
         if stored.request.state is State.APPROVED:
             submission = self._sign(stored)
             if submission is not None:
