@@ -9,10 +9,10 @@ resume signing without either of them being able to do it alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from approvals.lifecycle import State
 from storage import audit, outbox
@@ -26,6 +26,7 @@ __all__ = [
     "REMINDED",
     "UNFREEZE_VOTE",
     "count_by_state",
+    "mark_delivered_many",
     "outbox_backlog",
     "reasons",
     "record_refusal",
@@ -40,6 +41,29 @@ __all__ = [
 REFUSED = "refused"
 REMINDED = "reminded"
 UNFREEZE_VOTE = "unfreeze_vote"
+
+
+def mark_delivered_many(
+    database: Database, *, delivered: Sequence[tuple[str, str]], now: datetime
+) -> int:
+    """Mark many outbox events delivered (key, Slack ts) in one transaction; returns how many.
+
+    One write for a whole notifier pass instead of one per event, so a burst of drafts does not
+    queue behind the notifier's bookkeeping for the database's write lock.
+    """
+    if not delivered:
+        return 0
+    marked = 0
+    with database.write() as session:
+        for key, ts in delivered:
+            result = session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.outbox_key) == key, col(OutboxRow.delivered_at).is_(None))
+                .values(delivered_at=utc(now), slack_ts=ts)
+            )
+            marked += result.rowcount
+        session.commit()
+    return marked
 
 
 def requests_in(

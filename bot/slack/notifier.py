@@ -55,7 +55,7 @@ from bot.slack.messages import (
     transition_reply,
 )
 from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape
-from storage import alerts, outbox
+from storage import alerts, outbox, queries
 from storage.engine import Database
 from storage.outbox import OutboxEntry
 
@@ -128,6 +128,7 @@ class Notifier:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         batch: int = 200,
+        settle: float = 0.05,
     ) -> None:
         self.database = database
         self.client = client
@@ -137,6 +138,7 @@ class Notifier:
         self.clock = clock
         self._monotonic = monotonic
         self._batch = batch
+        self._settle = settle
         self._started_at = clock()
         self._attempted: set[str] = set()
         self._failures: dict[int, int] = {}
@@ -157,57 +159,72 @@ class Notifier:
             except Exception:
                 log.exception("notifier.pass_failed")
                 wait = interval
-            self._wake.wait(max(wait, 0.05))
+            if self._wake.wait(max(wait, 0.05)):
+                # Let a burst of changes land, then deliver them in one pass.
+                stop.wait(self._settle)
             self._wake.clear()
 
     def drain(self) -> DrainResult:
         """One pass over the undelivered events, in order per request."""
         with self._lock:
             entries = outbox.pending(self.database, limit=self._batch)
-            last_of = {entry.request_id: entry.key for entry in entries}
-            roots = {e.request_id: e.thread_ts for e in entries if e.thread_ts}
-            blocked: set[int] = set()
-            delivered = 0
-            retry_in: float | None = None
-            now = self._monotonic()
-            for entry in entries:
-                request_id = entry.request_id
-                if request_id in blocked:
-                    continue
-                wait = self._not_before.get(request_id, 0.0) - now
-                if wait > 0:
-                    blocked.add(request_id)
-                    retry_in = wait if retry_in is None else min(retry_in, wait)
-                    continue
-                try:
-                    ts = self._deliver(
-                        entry, roots.get(request_id), redraw=last_of[request_id] == entry.key
-                    )
-                except DeliveryFailed as failed:
-                    blocked.add(request_id)
-                    delay = self._delay(request_id, failed)
-                    self._not_before[request_id] = self._monotonic() + delay
-                    retry_in = delay if retry_in is None else min(retry_in, delay)
-                    level = logging.ERROR if failed.permanent else logging.WARNING
-                    log.log(
-                        level,
-                        "notifier.delivery_failed request=%s key=%s retry_in=%.1f error=%s",
-                        request_id,
-                        entry.key,
-                        delay,
-                        failed,
-                    )
-                    continue
-                self._failures.pop(request_id, None)
-                self._not_before.pop(request_id, None)
-                if entry.seq == 1:
-                    roots[request_id] = ts
-                outbox.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
-                delivered += 1
+            delivered: list[tuple[str, str]] = []
+            try:
+                retry_in = self._deliver_all(entries, delivered)
+            finally:
+                queries.mark_delivered_many(self.database, delivered=delivered, now=self.clock())
             sent, alert_wait = self._drain_alerts()
             if alert_wait is not None:
                 retry_in = alert_wait if retry_in is None else min(retry_in, alert_wait)
-            return DrainResult(delivered + sent, retry_in)
+            return DrainResult(len(delivered) + sent, retry_in)
+
+    def _deliver_all(
+        self, entries: Sequence[OutboxEntry], delivered: list[tuple[str, str]]
+    ) -> float | None:
+        """Post in order; a request stops at its first failure. Returns when to try again.
+
+        What went out is appended to ``delivered`` as it happens, so the caller marks it even
+        if a later entry raises.
+        """
+        last_of = {entry.request_id: entry.key for entry in entries}
+        roots = {e.request_id: e.thread_ts for e in entries if e.thread_ts}
+        blocked: set[int] = set()
+        retry_in: float | None = None
+        now = self._monotonic()
+        for entry in entries:
+            request_id = entry.request_id
+            if request_id in blocked:
+                continue
+            wait = self._not_before.get(request_id, 0.0) - now
+            if wait > 0:
+                blocked.add(request_id)
+                retry_in = wait if retry_in is None else min(retry_in, wait)
+                continue
+            try:
+                ts = self._deliver(
+                    entry, roots.get(request_id), redraw=last_of[request_id] == entry.key
+                )
+            except DeliveryFailed as failed:
+                blocked.add(request_id)
+                delay = self._delay(request_id, failed)
+                self._not_before[request_id] = self._monotonic() + delay
+                retry_in = delay if retry_in is None else min(retry_in, delay)
+                level = logging.ERROR if failed.permanent else logging.WARNING
+                log.log(
+                    level,
+                    "notifier.delivery_failed request=%s key=%s retry_in=%.1f error=%s",
+                    request_id,
+                    entry.key,
+                    delay,
+                    failed,
+                )
+                continue
+            self._failures.pop(request_id, None)
+            self._not_before.pop(request_id, None)
+            if entry.seq == 1:
+                roots[request_id] = ts
+            delivered.append((entry.key, ts))
+        return retry_in
 
     # --- one event -----------------------------------------------------------------------------
 
