@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from approvals.lifecycle import State
 from bot.slack.actions import ActionId, CallbackId, Field
 from storage import freeze, transactions
@@ -76,6 +78,7 @@ def test_history_and_claimable_answer_through_response_url(world: World) -> None
     wait_for(lambda: "0x1234" in world.last_ephemeral(world.bob))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_freeze_by_any_approver_unfreeze_by_two(world: World) -> None:
     refused = ack_text(world.command(world.alice, "freeze"))
     assert "Only approvers can freeze signing" in refused

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from slack_sdk import WebClient
 from sqlmodel import select, update
 
@@ -48,6 +49,7 @@ def test_rate_limits_and_5xx_during_a_round(world: World) -> None:
     assert len(world.replies(request_id)) == 2
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_answers_lost_after_slack_applied_them_are_not_posted_again(world: World) -> None:
     world.slack.fail_next("chat.postMessage", status=500, after_applying=True)
     ack = world.command(world.alice, f"250 USDT to {LISTED} rent")

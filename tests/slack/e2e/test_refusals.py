@@ -13,6 +13,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from approvals.lifecycle import State
@@ -59,6 +60,7 @@ def _show_stale_copy(world: World, request_id: int, old: dict[str, Any]) -> None
                 message["blocks"] = copy.deepcopy(old["blocks"])
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_click_refusals(world: World) -> None:
     request_id = world.draft()
     _refused_click(world, world.alice, request_id, ActionId.APPROVE, "You drafted this request")
@@ -137,6 +139,7 @@ def test_forged_and_stale_signatures_get_401_and_change_nothing(world: World) ->
     assert not world.slack.calls_to("chat.postMessage")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_doubled_click_acts_once(world: World) -> None:
     request_id = world.draft()
     ts = world.root_ts(request_id)

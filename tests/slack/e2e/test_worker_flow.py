@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from approvals.lifecycle import State
 from bot.slack.actions import ActionId
 from storage import transactions
@@ -15,6 +17,7 @@ def _state(world: World, request_id: int) -> State:
     return transactions.get_request(world.stack.database, request_id=request_id).request.state
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_approved_request_walks_to_completion_in_its_thread(world_with_worker: World) -> None:
     world = world_with_worker
     request_id = world.draft()
