@@ -160,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         run(port=args.port, worker=not args.no_worker)
+    except KeyboardInterrupt:
+        return 0
     except RunRefused as err:
         for problem in err.problems:
             print(f"withdrawbot run: {problem}", file=sys.stderr)

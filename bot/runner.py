@@ -254,6 +254,11 @@ def _health(database: Database) -> dict[str, Any]:
 def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
     """The ``run`` command until SIGTERM; :class:`RunRefused` if it must not start."""
     settings = _settings(worker=worker)
+    if settings.paper:
+        mark_logs_as_paper()
+    # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out
+    # (KeyboardInterrupt), so the loops below still finish their step and close.
+    signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         database = _database(settings)
         stack.callback(database.dispose)
@@ -264,7 +269,6 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         team_id = _team(settings, slack)
         key: StarkKey | None = None
         if settings.paper:
-            mark_logs_as_paper()
             paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
             base_url, account_id, key = paper.base_url, PAPER_ACCOUNT_ID, paper.key
         else:
@@ -319,6 +323,10 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
             uvicorn.Server(
                 uvicorn.Config(running.asgi, host=host, port=port, log_level="warning")
             ).run()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve_socket(bolt: App, app_token: str) -> None:

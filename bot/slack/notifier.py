@@ -12,7 +12,9 @@ undelivered event, oldest first, the notifier:
    outcome;
 3. redraws the root message from the request as it is now (approvals so far, status, progress
    track), once per request per pass, with the last of its events;
-4. marks the event delivered.
+4. marks it delivered; the marks of one pass are written in one transaction at its end (an
+   event posted but not yet marked when the process dies is found by step 1 after a restart,
+   and within the process by remembering what it attempted).
 
 ``chat.postMessage`` has no idempotency key, so step 1 is what makes a crash between posting
 and marking harmless. A request whose event could not be delivered is skipped for the rest of
