@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.paper import PaperMarker
 from bot.runner import Mode, choose_mode, needs
 from bot.settings import Need, Settings
 from bot.slack.standin import SlackStandIn
@@ -17,10 +20,15 @@ POLICY = Path(__file__).resolve().parents[2] / "policy.example.toml"
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for name in ALL:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    yield
+    # A paper-mode start marks the process's log handlers; this process goes on testing.
+    for handler in logging.getLogger().handlers:
+        for marker in [f for f in handler.filters if isinstance(f, PaperMarker)]:
+            handler.removeFilter(marker)
 
 
 def test_socket_mode_exactly_when_an_app_token_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
