@@ -8,10 +8,13 @@ resume signing without either of them being able to do it alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import col, select, update
 
 from approvals.lifecycle import State
@@ -27,6 +30,7 @@ __all__ = [
     "UNFREEZE_VOTE",
     "count_by_state",
     "mark_delivered_many",
+    "only_one",
     "outbox_backlog",
     "reasons",
     "record_refusal",
@@ -41,6 +45,31 @@ __all__ = [
 REFUSED = "refused"
 REMINDED = "reminded"
 UNFREEZE_VOTE = "unfreeze_vote"
+
+
+@contextmanager
+def only_one(database: Database, *, name: str) -> Iterator[bool]:
+    """Whether this process may do ``name`` now, held until the block ends.
+
+    On PostgreSQL a session advisory lock, so of several replicas' notifiers one drains the
+    outbox at a time (two would both post an event neither has marked yet). SQLite serves one
+    process, so there it is always granted.
+    """
+    if database.is_sqlite:
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with database.engine.connect() as connection:
+        granted = bool(
+            connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        )
+        connection.commit()
+        try:
+            yield granted
+        finally:
+            if granted:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
 
 
 def mark_delivered_many(

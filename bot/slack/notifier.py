@@ -18,10 +18,12 @@ undelivered event, oldest first, the notifier:
 
 ``chat.postMessage`` has no idempotency key, so step 1 is what makes a crash between posting
 and marking harmless. A request whose event could not be delivered is skipped for the rest of
-the pass, so a later event never overtakes an earlier one; other requests go on. 429 answers are
-retried after their ``Retry-After``; 5xx answers and network errors after a backoff; an answer
-Slack will never accept (a bad block, a missing channel) is logged as an error and retried
-slowly, because dropping it would lose a transition people must see.
+the pass, so a later event never overtakes an earlier one; other requests go on. 429 answers
+are retried after their ``Retry-After``; 5xx answers and network errors after a backoff; an
+answer Slack will never accept (a bad block, a missing channel) is logged as an error and
+retried slowly, because dropping it would lose a transition people must see. Of several
+replicas on PostgreSQL one notifier drains at a time (an advisory lock): two could both post an
+event neither had marked yet.
 
 Exchange events come from the worker (``storage.work.record_status`` writes event
 ``exchange_status`` or the terminal trigger, with ``detail.exchange_status`` and, from the
@@ -168,7 +170,9 @@ class Notifier:
 
     def drain(self) -> DrainResult:
         """One pass over the undelivered events, in order per request."""
-        with self._lock:
+        with self._lock, queries.only_one(self.database, name="withdrawbot-notifier") as mine:
+            if not mine:
+                return DrainResult(0, None)
             entries = outbox.pending(self.database, limit=self._batch)
             delivered: list[tuple[str, str]] = []
             try:
