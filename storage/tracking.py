@@ -1,47 +1,37 @@
-"""What the worker writes after the send: outcomes and statuses with the facts Slack shows.
+"""What the poller, the reconciler and the account watch need beyond ``storage.work``.
 
-``storage.work`` holds the way into SUBMITTING; this module adds what the poller, the
-reconciler and the account watch need on top of it, without changing those functions:
+Outcomes and exchange statuses (with their ``detail`` for the thread, compare-and-set on the
+stored status, and the audit head on a request's final post) are written by
+``storage.work.record_exchange_outcome`` / ``record_status``; this module adds:
 
-* outcomes and exchange statuses carry a ``detail`` for the thread (error codes, L1 hash,
-  failure cause), and the post that ends a request carries the audit chain's head hash, which
-  people can compare with ``withdrawbot audit verify`` later;
-* a status is written only if the stored one is still what the poller last saw (compare and
-  set under the row lock), so two replicas, or a slow poll overtaken by a fast one, can never
-  write a transition twice or backwards;
-* one-off reports (stalled, ambiguous reconciliation) are written once until something changes;
+* one-off reports (stalled, ambiguous reconciliation) written once until something changes;
 * ``claim_tracked`` leases many in-flight requests in one statement, reading only the few
   columns the poller needs, so a thousand of them do not hold the write lock for long.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
-from approvals import lifecycle
 from approvals.content import Kind
-from approvals.lifecycle import TERMINAL, State, Trigger
+from approvals.lifecycle import State
 from storage import audit, outbox
 from storage.columns import utc
 from storage.engine import Database
-from storage.errors import LeaseLost
-from storage.repository import StoredRequest, load_request, update_request
-from storage.tables import OutboxRow, RequestRow, StatusEventRow, SubmissionRow
+from storage.repository import load_request
+from storage.tables import OutboxRow, RequestRow, SubmissionRow
 
 __all__ = [
     "Tracked",
     "claim_tracked",
     "known_client_ids",
     "known_exchange_ids",
-    "record_outcome",
-    "record_status",
     "release_leases",
     "report_once",
     "tracked",
@@ -210,155 +200,6 @@ def known_client_ids(database: Database, *, client_ids: Collection[str]) -> set[
             )
         ).all()
     return set(found)
-
-
-def _write(
-    session: Session,
-    *,
-    before: StoredRequest,
-    after: StoredRequest,
-    action: str,
-    actor: str,
-    detail: Mapping[str, object],
-    now: datetime,
-) -> None:
-    """Audit row and outbox event; the final post of a request names the chain head after it."""
-    full: dict[str, object] = {
-        "from": before.request.state.value,
-        "to": after.request.state.value,
-        **detail,
-    }
-    row = audit.append(
-        session,
-        at=now,
-        actor=actor,
-        action=action,
-        request_id=after.id,
-        content_hash=after.request.content_hash,
-        detail=full,
-    )
-    if after.request.state in TERMINAL:
-        full = {**full, "audit_head_seq": row.seq, "audit_head_hash": row.row_hash}
-    outbox.append(
-        session,
-        stored=after,
-        event=action,
-        actor=actor,
-        previous_state=before.request.state,
-        detail=full,
-        now=now,
-    )
-
-
-def record_outcome(
-    database: Database,
-    *,
-    request_id: int,
-    owner: str,
-    trigger: Trigger,
-    now: datetime,
-    note: str | None = None,
-    exchange_withdraw_id: str | None = None,
-    detail: Mapping[str, object] | None = None,
-) -> StoredRequest:
-    """What edgeX answered to the send, or what reconciliation found; ``owner`` holds the lease.
-
-    As ``storage.work.record_exchange_outcome``, plus ``detail`` for the thread.
-    """
-    now = utc(now)
-    with database.write() as session:
-        stored = load_request(session, request_id=request_id, lock=True)
-        if stored.lease_owner != owner or stored.lease_until is None or stored.lease_until <= now:
-            raise LeaseLost(request_id, owner)
-        request = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
-        after = update_request(session, stored=stored, request=request, now=now)
-        if exchange_withdraw_id is not None:
-            session.exec(
-                update(SubmissionRow)
-                .where(col(SubmissionRow.request_id) == request_id)
-                .values(exchange_withdraw_id=exchange_withdraw_id)
-            )
-        _write(
-            session,
-            before=stored,
-            after=after,
-            action=trigger.value,
-            actor=owner,
-            detail={"exchange_withdraw_id": exchange_withdraw_id, **(detail or {})},
-            now=now,
-        )
-        session.commit()
-    return after
-
-
-def record_status(
-    database: Database,
-    *,
-    request_id: int,
-    expected_previous: str | None,
-    exchange_status: str,
-    raw: str,
-    now: datetime,
-    trigger: Trigger | None = None,
-    note: str | None = None,
-    detail: Mapping[str, object] | None = None,
-) -> StoredRequest | None:
-    """A status the poller read, written with its event and outbox row; None if nothing changed.
-
-    Written only while the request is SUBMITTED and its stored status is still
-    ``expected_previous`` (what the poller saw when it claimed it); ``trigger`` ends the request
-    on a terminal status.
-    """
-    now = utc(now)
-    try:
-        json.loads(raw)
-    except ValueError as err:
-        raise ValueError(f"the exchange record of request {request_id} is not JSON") from err
-    with database.write() as session:
-        stored = load_request(session, request_id=request_id, lock=True)
-        if (
-            stored.request.state is not State.SUBMITTED
-            or stored.exchange_status != expected_previous
-            or stored.exchange_status == exchange_status
-        ):
-            return None
-        after = stored
-        if trigger is not None:
-            moved = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
-            after = update_request(session, stored=stored, request=moved, now=now)
-        after = replace(after, exchange_status=exchange_status)
-        last = session.exec(
-            select(func.max(StatusEventRow.seq)).where(col(StatusEventRow.request_id) == request_id)
-        ).one()
-        session.add(
-            StatusEventRow(
-                request_id=request_id,
-                seq=(last or 0) + 1,
-                exchange_status=exchange_status,
-                raw=raw,
-                at=now,
-            )
-        )
-        session.exec(
-            update(RequestRow)
-            .where(col(RequestRow.id) == request_id)
-            .values(exchange_status=exchange_status)
-        )
-        _write(
-            session,
-            before=stored,
-            after=after,
-            action="exchange_status" if trigger is None else trigger.value,
-            actor=audit.SYSTEM_ACTOR,
-            detail={
-                "exchange_status": exchange_status,
-                "previous": stored.exchange_status,
-                **(detail or {}),
-            },
-            now=now,
-        )
-        session.commit()
-    return after
 
 
 def report_once(

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from approvals import lifecycle
 from approvals.decisions import Decision
 from approvals.drafts import Draft
-from approvals.lifecycle import State, Trigger
+from approvals.lifecycle import TERMINAL, State, Trigger
 from approvals.membership import Membership
 from approvals.metadata import CrossQuote, ExchangeMetadata
 from approvals.policy import Policy
@@ -66,13 +66,17 @@ def record_change(
     detail: Mapping[str, object],
     now: datetime,
 ) -> None:
-    """The audit row and the outbox event for one change, in the caller's transaction."""
-    full = {
+    """The audit row and the outbox event for one change, in the caller's transaction.
+
+    A request's final event also names the audit chain's head after it, so the last post in its
+    thread lets anyone check later that the log was not cut short.
+    """
+    full: dict[str, object] = {
         "from": None if before is None else before.value,
         "to": after.request.state.value,
         **detail,
     }
-    audit.append(
+    row = audit.append(
         session,
         at=now,
         actor=actor,
@@ -82,6 +86,8 @@ def record_change(
         policy_hash=policy_hash,
         detail=full,
     )
+    if after.request.state in TERMINAL:
+        full = {**full, "audit_head_seq": row.seq, "audit_head_hash": row.row_hash}
     outbox.append(
         session,
         stored=after,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -317,10 +317,12 @@ def record_exchange_outcome(
     now: datetime,
     note: str | None = None,
     exchange_withdraw_id: str | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> StoredRequest:
     """What edgeX answered to the send (or reconciliation found); ``owner`` holds the lease.
 
-    ``exchange_withdraw_id`` is kept with the submission when edgeX names the withdrawal.
+    ``exchange_withdraw_id`` is kept with the submission when edgeX names the withdrawal;
+    ``detail`` is what the thread needs to explain it (error codes, the matched order).
     """
     now = utc(now)
     with database.write() as session:
@@ -341,7 +343,7 @@ def record_exchange_outcome(
             action=trigger.value,
             actor=owner,
             policy_hash=None,
-            detail={"exchange_withdraw_id": exchange_withdraw_id},
+            detail={"exchange_withdraw_id": exchange_withdraw_id, **(detail or {})},
             now=now,
         )
         session.commit()
@@ -352,17 +354,20 @@ def record_status(
     database: Database,
     *,
     request_id: int,
+    expected_previous: str | None,
     exchange_status: str,
     raw: str,
     now: datetime,
     trigger: Trigger | None = None,
     note: str | None = None,
-) -> StoredRequest:
-    """A status read from edgeX: kept as an event (and outbox row) only when it changed.
+    detail: Mapping[str, object] | None = None,
+) -> StoredRequest | None:
+    """A status read from edgeX, kept as an event and outbox row; None when nothing was written.
 
-    ``raw`` is the exchange's record as JSON text; ``trigger`` moves the request too when the
-    status is terminal (``EXCHANGE_COMPLETED``, ``EXCHANGE_FAILED``). The poller calls this for
-    every status it reads; an unchanged status writes nothing.
+    Written only while the request is SUBMITTED and its stored status is still
+    ``expected_previous`` (what the poller saw before it asked edgeX), so two pollers or a
+    delayed answer can never write a status twice or move it backwards. ``raw`` is the
+    exchange's record as JSON text; ``trigger`` ends the request on a terminal status.
     """
     now = utc(now)
     try:
@@ -371,8 +376,12 @@ def record_status(
         raise ValueError(f"the exchange record of request {request_id} is not JSON") from err
     with database.write() as session:
         stored = load_request(session, request_id=request_id, lock=True)
-        if stored.exchange_status == exchange_status:
-            return stored
+        if (
+            stored.request.state is not State.SUBMITTED
+            or stored.exchange_status != expected_previous
+            or stored.exchange_status == exchange_status
+        ):
+            return None
         after = stored
         if trigger is not None:
             moved = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
@@ -402,7 +411,11 @@ def record_status(
             action="exchange_status" if trigger is None else trigger.value,
             actor=audit.SYSTEM_ACTOR,
             policy_hash=None,
-            detail={"exchange_status": exchange_status, "previous": stored.exchange_status},
+            detail={
+                "exchange_status": exchange_status,
+                "previous": stored.exchange_status,
+                **(detail or {}),
+            },
             now=now,
         )
         session.commit()

@@ -3,7 +3,7 @@
 Statuses are read in batches, one ``get*WithdrawById`` call per ``poll_batch`` ids, never one
 call per withdrawal: a thousand withdrawals in flight cost twenty calls a cycle at the default
 batch of 50. Each change is written with its status event, audit row and outbox row in one
-transaction (``storage.tracking.record_status``), only if the stored status is still the one
+transaction (``storage.work.record_status``), only if the stored status is still the one
 this poll started from, so a change is never written twice, whichever replica reads it.
 
 Reconciliation looks for a withdrawal whose send had no clear answer in ``getAllOrdersPage``
@@ -29,7 +29,7 @@ from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import failure_note, status_detail
-from storage import alerts, tracking
+from storage import alerts, tracking, work
 from storage.engine import Database
 from storage.errors import LeaseLost
 from storage.tracking import Tracked
@@ -186,7 +186,7 @@ class Poller:
             else None
         )
         now = self._clock()
-        written = tracking.record_status(
+        written = work.record_status(
             self.database,
             request_id=tracked.request_id,
             expected_previous=tracked.exchange_status,
@@ -286,7 +286,7 @@ class Poller:
             return False
         order = next(o for o in candidates if o.order_id == match.order_id)
         try:
-            tracking.record_outcome(
+            work.record_exchange_outcome(
                 self.database,
                 request_id=tracked.request_id,
                 owner=owner,

@@ -38,7 +38,6 @@ from storage.engine import Database
 from storage.errors import Frozen, LeaseLost
 from storage.freeze import freeze_state
 from storage.repository import StoredRequest
-from storage.tracking import record_outcome
 from storage.work import Submission
 
 __all__ = ["Submitter"]
@@ -265,7 +264,7 @@ class Submitter:
 
     def _refused(self, request_id: int, err: EdgeXError) -> None:
         code, message = error_words(err)
-        record_outcome(
+        work.record_exchange_outcome(
             self.database,
             request_id=request_id,
             owner=self.owner,
@@ -284,7 +283,7 @@ class Submitter:
             + "). edgeX may or may not have the withdrawal; withdrawbot is looking for it in "
             "the account's order list. Do not draft it again until this is resolved."
         )
-        record_outcome(
+        work.record_exchange_outcome(
             self.database,
             request_id=request_id,
             owner=self.owner,

@@ -278,23 +278,37 @@ def test_status_events_are_kept_once_per_change(db: Database) -> None:
     )
     raw = json.dumps({"id": "777", "status": "NORMAL_WITHDRAW_L2_APPROVED"})
     first = work.record_status(
-        db, request_id=request.id, exchange_status="NORMAL_WITHDRAW_L2_APPROVED", raw=raw, now=NOW
+        db,
+        request_id=request.id,
+        expected_previous=None,
+        exchange_status="NORMAL_WITHDRAW_L2_APPROVED",
+        raw=raw,
+        now=NOW,
     )
+    assert first is not None
     assert first.exchange_status == "NORMAL_WITHDRAW_L2_APPROVED"
     before = dump(db)
-    again = work.record_status(
-        db, request_id=request.id, exchange_status="NORMAL_WITHDRAW_L2_APPROVED", raw=raw, now=NOW
-    )
-    assert again == first
+    for previous in ("NORMAL_WITHDRAW_L2_APPROVED", None):  # unchanged, or a stale poller
+        again = work.record_status(
+            db,
+            request_id=request.id,
+            expected_previous=previous,
+            exchange_status="NORMAL_WITHDRAW_L2_APPROVED",
+            raw=raw,
+            now=NOW,
+        )
+        assert again is None
     assert dump(db) == before
     done = work.record_status(
         db,
         request_id=request.id,
+        expected_previous="NORMAL_WITHDRAW_L2_APPROVED",
         exchange_status="NORMAL_WITHDRAW_SUCCESS",
         raw=json.dumps({"id": "777", "status": "NORMAL_WITHDRAW_SUCCESS"}),
         now=NOW + MINUTE,
         trigger=Trigger.EXCHANGE_COMPLETED,
     )
+    assert done is not None
     assert done.request.state is State.COMPLETED
     assert transactions.get_request(db, request_id=request.id) == done
     with db.read() as session:
@@ -307,7 +321,9 @@ def test_status_events_are_kept_once_per_change(db: Database) -> None:
         ]
     assert [e.event for e in outbox.pending(db)][-2:] == ["exchange_status", "exchange_completed"]
     with pytest.raises(ValueError, match="is not JSON"):
-        work.record_status(db, request_id=request.id, exchange_status="X", raw="{", now=NOW)
+        work.record_status(
+            db, request_id=request.id, expected_previous=None, exchange_status="X", raw="{", now=NOW
+        )
 
 
 def test_completed_withdrawals_count_towards_the_limit_for_a_day(db: Database) -> None:
@@ -324,6 +340,7 @@ def test_completed_withdrawals_count_towards_the_limit_for_a_day(db: Database) -
     work.record_status(
         db,
         request_id=request.id,
+        expected_previous=None,
         exchange_status="NORMAL_WITHDRAW_SUCCESS",
         raw="{}",
         now=NOW + 2 * MINUTE,

@@ -56,7 +56,7 @@ def submitted(db: Database) -> StoredRequest:
         now=now,
         sign=sign,
     )
-    return tracking.record_outcome(
+    return work.record_exchange_outcome(
         db,
         request_id=stored.id,
         owner=OWNER,
@@ -68,7 +68,7 @@ def submitted(db: Database) -> StoredRequest:
 
 def status(db: Database, request_id: int, previous: str | None, new: str) -> bool:
     return (
-        tracking.record_status(
+        work.record_status(
             db,
             request_id=request_id,
             expected_previous=previous,
@@ -92,7 +92,7 @@ def test_a_status_is_written_once_and_only_from_what_the_poller_saw(db: Database
 
 def test_the_final_status_ends_the_request_with_the_audit_head(db: Database) -> None:
     stored = submitted(db)
-    ended = tracking.record_status(
+    ended = work.record_status(
         db,
         request_id=stored.id,
         expected_previous=None,
