@@ -150,7 +150,8 @@ def _worker(args: argparse.Namespace) -> int:
     try:
         run_worker(lease_seconds=args.lease, name=args.name)
     except WorkerRefused as err:
-        print(f"withdrawbot worker: {err}", file=sys.stderr)
+        for line in str(err).splitlines():
+            print(f"withdrawbot worker: {line}", file=sys.stderr)
         return 1
     return 0
 

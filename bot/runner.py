@@ -7,8 +7,9 @@ changed. Then:
 
 * HTTP mode (no ``SLACK_APP_TOKEN``): uvicorn serves the ASGI app of ``bot.slack.app``;
   Socket Mode (``SLACK_APP_TOKEN`` set): slack_bolt's socket handler, no port needed.
-* The notifier and the expiry / reminder sweep run in threads of this process in both modes.
-* Unless ``--no-worker``, the worker's loops run here too, woken at once by an approval.
+* Unless ``--no-worker``, the worker's loops run here too, woken at once by an approval, and so
+  do the notifier and the expiry / reminder sweep. A web-only process (``--no-worker``) neither
+  drains the outbox nor sweeps: ``withdrawbot worker`` does both (:func:`slack_loops`).
 
 The L2 key is read only when this process also runs the worker. A web-only process gets no
 signing client: drafts to L1, approvals and every read of our own database work; what needs
@@ -54,7 +55,7 @@ from bot.slack.notifier import Notifier
 from bot.usecases import UseCases
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess, KeyMismatch
-from bot.worker.loop import Worker
+from bot.worker.loop import Step, Worker
 from storage import audit
 from storage.engine import Database, open_database
 
@@ -65,12 +66,17 @@ __all__ = [
     "choose_mode",
     "run",
     "serve_in_thread",
+    "slack_loops",
+    "slack_side",
     "start_background",
+    "team_of",
 ]
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 30.0
+# The notifier as a worker loop has no in-process wakeup from the poller: it drains this often.
+NOTIFY_INTERVAL = 0.5
 
 
 class Mode(StrEnum):
@@ -140,43 +146,34 @@ def start_background(
     key: StarkKey | None,
     paper: bool,
     worker_config: WorkerConfig | None = None,
+    notify: bool = True,
     sweep_interval: float = SWEEP_INTERVAL,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Iterator[Stack]:
     """The app and its loops over the given parts; stopped when the block ends.
 
-    A worker runs when ``worker_config`` is given (it needs ``private`` and ``key``).
+    A worker runs when ``worker_config`` is given (it needs ``private`` and ``key``); the
+    notifier and the sweep run when ``notify`` (a web-only process leaves them to the worker).
     """
-    # The use cases wake loops that are built after them (they are the notifier's card source).
     wake_worker: list[Callable[[], None]] = []
-    notifier_box: list[Notifier] = []
-
-    def wake_notifier() -> None:
-        for notifier in notifier_box:
-            notifier.wake()
 
     def wake_submitter() -> None:
         for wake in wake_worker:
             wake()
 
-    ops = UseCases(
+    ops, notifier = slack_side(
         database=database,
         policy=policy,
+        slack=slack,
         channel=channel,
         team_id=team_id,
         account_id=account_id,
-        handles=UserGroups(slack),
         public=public,
         private=private,
         paper=paper,
-        on_change=wake_notifier,
         on_approved=wake_submitter,
         clock=clock,
     )
-    notifier = Notifier(
-        database=database, client=slack, cards=ops, channel=channel, paper=paper, clock=clock
-    )
-    notifier_box.append(notifier)
     bolt = build_app(ops, client=slack, signing_secret=signing_secret)
     asgi = asgi_app(
         bolt,
@@ -196,14 +193,18 @@ def start_background(
         )
         wake_worker.append(worker.wakeup.notify)
     stack = Stack(database, ops, notifier, bolt, asgi, worker)
-    stack.threads = [
-        threading.Thread(
-            target=notifier.run, args=(stack.stop,), name="slack-notifier", daemon=True
-        ),
-        threading.Thread(
-            target=_sweep_loop, args=(ops, stack.stop, sweep_interval), name="sweep", daemon=True
-        ),
-    ]
+    if notify:
+        stack.threads = [
+            threading.Thread(
+                target=notifier.run, args=(stack.stop,), name="slack-notifier", daemon=True
+            ),
+            threading.Thread(
+                target=_sweep_loop,
+                args=(ops, stack.stop, sweep_interval),
+                name="sweep",
+                daemon=True,
+            ),
+        ]
     for thread in stack.threads:
         thread.start()
     if worker is not None:
@@ -212,6 +213,69 @@ def start_background(
         yield stack
     finally:
         stack.close()
+
+
+def slack_side(
+    *,
+    database: Database,
+    policy: Policy,
+    slack: WebClient,
+    channel: str,
+    team_id: str,
+    account_id: str,
+    public: EdgeXPublicClient,
+    private: EdgeXClient | None,
+    paper: bool,
+    on_approved: Callable[[], None] = lambda: None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[UseCases, Notifier]:
+    """The use cases and the notifier drawing their cards; a change wakes the notifier."""
+    # The use cases wake the notifier, which is built after them (they are its card source).
+    notifier_box: list[Notifier] = []
+
+    def wake_notifier() -> None:
+        for notifier in notifier_box:
+            notifier.wake()
+
+    ops = UseCases(
+        database=database,
+        policy=policy,
+        channel=channel,
+        team_id=team_id,
+        account_id=account_id,
+        handles=UserGroups(slack),
+        public=public,
+        private=private,
+        paper=paper,
+        on_change=wake_notifier,
+        on_approved=on_approved,
+        clock=clock,
+    )
+    notifier = Notifier(
+        database=database, client=slack, cards=ops, channel=channel, paper=paper, clock=clock
+    )
+    notifier_box.append(notifier)
+    return ops, notifier
+
+
+def slack_loops(
+    ops: UseCases,
+    notifier: Notifier,
+    *,
+    notify_interval: float = NOTIFY_INTERVAL,
+    sweep_interval: float = SWEEP_INTERVAL,
+) -> list[tuple[str, Step, float]]:
+    """The notifier and the sweep as ``Worker.extra_loops`` (``withdrawbot worker``)."""
+
+    def notify() -> bool:
+        notifier.drain()
+        return False
+
+    def sweep() -> bool:
+        ops.sweep()
+        return False
+
+    return [("notifier", notify, notify_interval), ("sweep", sweep, sweep_interval)]
 
 
 @contextmanager
@@ -266,7 +330,7 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         audit.record_policy(database, policy=policy, now=datetime.now(UTC))
         log_event(log, logging.INFO, "policy.loaded", hash=policy.hash)
         slack = WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
-        team_id = _team(settings, slack)
+        team_id = team_of(settings, slack)
         key: StarkKey | None = None
         if settings.paper:
             paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
@@ -296,6 +360,7 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
                 private=private,
                 key=key if worker else None,
                 paper=settings.paper,
+                notify=worker,
                 worker_config=(
                     WorkerConfig(
                         poll_interval=settings.poll_interval,
@@ -372,7 +437,7 @@ def _policy(settings: Settings) -> Policy:
         raise RunRefused([f"{settings.policy_path}: {err.strerror or err}"]) from None
 
 
-def _team(settings: Settings, slack: WebClient) -> str:
+def team_of(settings: Settings, slack: WebClient) -> str:
     """The workspace allowed to act: SLACK_TEAM_ID, else the token's own (auth.test)."""
     try:
         answer = slack.auth_test()

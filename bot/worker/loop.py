@@ -6,8 +6,9 @@ holds is given back, so another replica can continue at once instead of waiting 
 out. A step that fails is logged and retried after a growing pause (5 s up to 60 s by default);
 the loops never die on an exchange or database outage.
 
-The Slack notifier, which drains the outbox and the account alerts to Slack, is not started
-here: the Slack side adds it through ``extra_loops`` (``withdrawbot run`` and ``worker``).
+The Slack notifier, which drains the outbox and the account alerts to Slack, and the expiry /
+reminder sweep are not started here: ``withdrawbot worker`` with Slack settings adds them through
+``extra_loops`` (``bot.runner.slack_loops``); ``withdrawbot run`` runs them in its own threads.
 """
 
 from __future__ import annotations

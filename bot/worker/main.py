@@ -4,6 +4,11 @@ The key is read here and nowhere else (``Settings.load_stark_key``). Before anyt
 the account's l2Key at edgeX must equal the key's (as integers): a wrong key would sign bodies
 edgeX refuses at best, and for another account at worst. In paper mode the embedded simulator
 and its paper key stand in for edgeX, and every log line says PAPER.
+
+With Slack settings (``SLACK_BOT_TOKEN`` or ``WITHDRAWBOT_CHANNEL`` set) the worker also runs the
+Slack notifier and the expiry / reminder sweep (``bot.runner.slack_loops``), so that a web-only
+``withdrawbot run --no-worker`` beside it needs neither; a Slack setting missing or wrong refuses
+the start, one line each.
 """
 
 from __future__ import annotations
@@ -14,19 +19,23 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
+from pydantic import SecretStr
+from slack_sdk import WebClient
+
 from approvals.errors import PolicyError, UnresolvedHandle
 from approvals.membership import Membership, resolve_membership
 from approvals.policy import Policy, load_policy
-from bot.edgex.client import EdgeXClient
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.wire import log_event
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
+from bot.runner import RunRefused, slack_loops, slack_side, team_of
 from bot.settings import Need, Settings
 from bot.worker.config import WorkerConfig, default_owner
 from bot.worker.exchange import ExchangeAccess, KeyMismatch
-from bot.worker.loop import Worker
+from bot.worker.loop import Step, Worker
 from storage import audit
-from storage.engine import open_database
+from storage.engine import Database, open_database
 
 __all__ = ["WorkerRefused", "run_worker", "static_membership"]
 
@@ -46,6 +55,9 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
     """The worker command, until SIGTERM; ``WorkerRefused`` if it must not start."""
     settings = Settings.load()
     settings.require(Need.DATABASE, Need.SIGNING)
+    slack = settings.slack_bot_token is not None or settings.channel is not None
+    if slack and (problems := settings.problems(Need.SLACK)):
+        raise WorkerRefused("\n".join(problems))
     try:
         policy = load_policy(settings.policy_path)
         static_membership(policy)
@@ -82,12 +94,20 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         except EdgeXError as err:
             raise WorkerRefused(f"cannot read the edgeX account: {err}") from None
         audit.record_policy(database, policy=policy, now=datetime.now(UTC))
+        extra_loops = (
+            _slack_loops(
+                settings, stack, database=database, policy=policy, client=client, base_url=base_url
+            )
+            if slack
+            else []
+        )
         worker = Worker(
             database=database,
             exchange=exchange,
             config=config,
             policy=policy,
             membership=static_membership,
+            extra_loops=extra_loops,
         )
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -108,5 +128,39 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
             lease_s=lease_seconds,
             poll_interval_s=config.poll_interval,
             poll_batch=config.poll_batch,
+            slack=[name for name, _, _ in extra_loops],
         )
         worker.run()
+
+
+def _secret(value: SecretStr | None) -> str:
+    return "" if value is None else value.get_secret_value()
+
+
+def _slack_loops(
+    settings: Settings,
+    stack: ExitStack,
+    *,
+    database: Database,
+    policy: Policy,
+    client: EdgeXClient,
+    base_url: str,
+) -> list[tuple[str, Step, float]]:
+    """The notifier and the sweep, over the use cases ``withdrawbot run`` builds too."""
+    slack = WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+    try:
+        team_id = team_of(settings, slack)
+    except RunRefused as err:
+        raise WorkerRefused(str(err)) from None
+    ops, notifier = slack_side(
+        database=database,
+        policy=policy,
+        slack=slack,
+        channel=settings.channel or "",
+        team_id=team_id,
+        account_id=client.account_id,
+        public=stack.enter_context(EdgeXPublicClient(base_url)),
+        private=client,
+        paper=settings.paper,
+    )
+    return slack_loops(ops, notifier)

@@ -6,13 +6,44 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.slack.standin import SlackStandIn
+from storage.engine import Database
+from storage.outbox import outbox_key
 from tests.edgex.vectors import vectors
-from tests.worker.world import ACCOUNT, POLICY_TEXT
+from tests.worker.world import ACCOUNT, POLICY_TEXT, outbox
 
 PRIVATE_KEY: str = vectors()["key"]["stark_private_key_hex_as_passed_to_sdk"]
+CHANNEL = "C0TREASURY"
+
+
+def slack_env(standin: SlackStandIn) -> dict[str, str]:
+    """A worker's Slack settings pointing at ``standin``, whose ``CHANNEL`` it creates."""
+    standin.workspace.add_channel(CHANNEL, "treasury")
+    return {
+        "SLACK_BOT_TOKEN": standin.bot_token,
+        "SLACK_API_URL": standin.api_url,
+        "WITHDRAWBOT_CHANNEL": CHANNEL,
+    }
+
+
+def thread_keys(standin: SlackStandIn, root_ts: str) -> list[str]:
+    """The outbox key of each message of the request's thread, root first."""
+    return [
+        str(message["metadata"]["event_payload"]["key"])
+        for message in standin.workspace.thread(CHANNEL, root_ts)
+    ]
+
+
+def expected_keys(database: Database, request_id: int) -> list[str]:
+    """The outbox key of each of the request's events, in order: what its thread must show."""
+    return [
+        outbox_key(client_withdraw_id=event["client_withdraw_id"], seq=event["seq"])
+        for event in outbox(database, request_id)
+    ]
 
 
 @dataclass
@@ -41,8 +72,12 @@ def start_worker(
     name: str,
     poll: float = 0.1,
     account: str = ACCOUNT,
+    slack: Mapping[str, str] | None = None,
 ) -> WorkerProcess:
-    """A worker in its own process and working directory (so no stray .env is read)."""
+    """A worker in its own process and working directory (so no stray .env is read).
+
+    ``slack`` are its Slack settings (``slack_env``); without them it runs no notifier.
+    """
     home.mkdir(parents=True, exist_ok=True)
     policy = home / "policy.toml"
     policy.write_text(POLICY_TEXT)
@@ -60,6 +95,7 @@ def start_worker(
         WITHDRAWBOT_POLL_INTERVAL=str(poll),
         PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
+    env.update(slack or {})
     log = home / f"{name}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments

@@ -246,8 +246,17 @@ def paper_world(database_url: str) -> Iterator[World]:
         yield running
 
 
+@pytest.fixture
+def web_only_world(database_url: str) -> Iterator[World]:
+    """``run --no-worker``: no notifier and no sweep (``withdrawbot worker`` has them)."""
+    with running_world(database_url, worker=False, notify=False) as running:
+        yield running
+
+
 @contextmanager
-def running_world(database_url: str, *, worker: bool, paper: bool = False) -> Iterator[World]:
+def running_world(
+    database_url: str, *, worker: bool, paper: bool = False, notify: bool = True
+) -> Iterator[World]:
     with SlackStandIn() as slack, SimulatorServer() as sim:
         workspace = slack.workspace
         people = {
@@ -286,6 +295,7 @@ def running_world(database_url: str, *, worker: bool, paper: bool = False) -> It
                     if worker
                     else None
                 ),
+                notify=notify,
                 sweep_interval=3600.0,
                 clock=clock,
             ) as stack,
