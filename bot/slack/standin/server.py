@@ -193,6 +193,11 @@ class SlackStandIn:
         with self._lock:
             self._faults.append(Fault(method, status, count, retry_after, after_applying))
 
+    def clear_faults(self) -> None:
+        """Slack is healthy again: the scripted failures not yet used are dropped."""
+        with self._lock:
+            self._faults.clear()
+
     def response_url(self, target: ResponseTarget) -> str:
         """A ``response_url`` for one simulated command or click."""
         return self.url + RESPONSE_PATH + self.workspace.issue_response_target(target)
