@@ -66,6 +66,7 @@ __all__ = [
     "choose_mode",
     "run",
     "serve_in_thread",
+    "slack_client",
     "slack_loops",
     "slack_side",
     "start_background",
@@ -329,7 +330,7 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         policy = _policy(settings)
         audit.record_policy(database, policy=policy, now=datetime.now(UTC))
         log_event(log, logging.INFO, "policy.loaded", hash=policy.hash)
-        slack = WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+        slack = slack_client(settings)
         team_id = team_of(settings, slack)
         key: StarkKey | None = None
         if settings.paper:
@@ -435,6 +436,11 @@ def _policy(settings: Settings) -> Policy:
         raise RunRefused([f"{settings.policy_path}: {err}"]) from None
     except OSError as err:
         raise RunRefused([f"{settings.policy_path}: {err.strerror or err}"]) from None
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """The Web API client of ``SLACK_BOT_TOKEN`` at ``SLACK_API_URL``."""
+    return WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
 
 
 def team_of(settings: Settings, slack: WebClient) -> str:

@@ -19,9 +19,6 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
-from pydantic import SecretStr
-from slack_sdk import WebClient
-
 from approvals.errors import PolicyError, UnresolvedHandle
 from approvals.membership import Membership, resolve_membership
 from approvals.policy import Policy, load_policy
@@ -29,7 +26,7 @@ from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.wire import log_event
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
-from bot.runner import RunRefused, slack_loops, slack_side, team_of
+from bot.runner import RunRefused, slack_client, slack_loops, slack_side, team_of
 from bot.settings import Need, Settings
 from bot.worker.config import WorkerConfig, default_owner
 from bot.worker.exchange import ExchangeAccess, KeyMismatch
@@ -133,10 +130,6 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         worker.run()
 
 
-def _secret(value: SecretStr | None) -> str:
-    return "" if value is None else value.get_secret_value()
-
-
 def _slack_loops(
     settings: Settings,
     stack: ExitStack,
@@ -147,7 +140,7 @@ def _slack_loops(
     base_url: str,
 ) -> list[tuple[str, Step, float]]:
     """The notifier and the sweep, over the use cases ``withdrawbot run`` builds too."""
-    slack = WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+    slack = slack_client(settings)
     try:
         team_id = team_of(settings, slack)
     except RunRefused as err:
