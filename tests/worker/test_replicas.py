@@ -1,28 +1,49 @@
 """Two worker processes on one PostgreSQL share 100 approved requests: each sent once, each
-transition written once."""
+transition written once and posted to its Slack thread once (both replicas run notifiers)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from approvals.lifecycle import State
 from bot.edgex.simulator import SimulatorServer
+from bot.slack.standin import SlackStandIn
+from storage import queries
 from storage.engine import Database
-from tests.worker.processes import start_worker
+from storage.outbox import pending
+from tests.worker.processes import expected_keys, slack_env, start_worker, thread_keys
 from tests.worker.world import Sim, approved, outbox, state_of, wait_for
 
 REQUESTS = 100
 
 
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
 @pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
 def test_two_workers_share_the_work_and_send_each_request_once(
-    tmp_path: Path, database_url: str, db: Database, simulator: SimulatorServer, sim: Sim
+    tmp_path: Path,
+    database_url: str,
+    db: Database,
+    simulator: SimulatorServer,
+    sim: Sim,
+    slack: SlackStandIn,
 ) -> None:
     workers = [
-        start_worker(tmp_path / name, database_url=database_url, edgex_url=sim.url, name=name)
+        start_worker(
+            tmp_path / name,
+            database_url=database_url,
+            edgex_url=sim.url,
+            name=name,
+            slack=slack_env(slack),
+        )
         for name in ("replica-a", "replica-b")
     ]
     try:
@@ -31,6 +52,7 @@ def test_two_workers_share_the_work_and_send_each_request_once(
         wait_for(
             lambda: all(state_of(db, i) is State.COMPLETED for i in ids), timeout=40, every=0.2
         )
+        wait_for(lambda: not pending(db), timeout=40, every=0.2)
     finally:
         codes = [w.terminate() for w in workers]
     assert codes == [0, 0]
@@ -54,3 +76,7 @@ def test_two_workers_share_the_work_and_send_each_request_once(
         [signed] = [e for e in mine if e["event"] == "signed"]
         signers[str(signed["actor"]).split("/")[0]] += 1
     assert set(signers) == {"replica-a", "replica-b"}, signers
+    for request_id in ids:
+        root = queries.root_message(db, request_id=request_id)
+        assert root is not None
+        assert thread_keys(slack, root) == expected_keys(db, request_id)
