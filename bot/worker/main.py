@@ -7,14 +7,16 @@ and its paper key stand in for edgeX, and every log line says PAPER.
 
 With Slack settings (``SLACK_BOT_TOKEN`` or ``WITHDRAWBOT_CHANNEL`` set) the worker also runs the
 Slack notifier and the expiry / reminder sweep (``bot.runner.slack_loops``), so that a web-only
-``withdrawbot run --no-worker`` beside it needs neither; a Slack setting missing or wrong refuses
-the start, one line each.
+``withdrawbot run --no-worker`` beside it needs neither, and resolves the policy's Slack user
+groups when it re-checks a request before signing; a Slack setting missing or wrong refuses the
+start, one line each. Without Slack settings a policy that names user groups is refused.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -57,11 +59,12 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         raise WorkerRefused("\n".join(problems))
     try:
         policy = load_policy(settings.policy_path)
-        static_membership(policy)
+        if not slack:
+            static_membership(policy)
     except UnresolvedHandle as err:
         raise WorkerRefused(
-            f"{err}; a worker on its own cannot ask Slack who is in a user group (run it with "
-            "the Slack app: withdrawbot run)"
+            f"{err}; without Slack settings the worker cannot ask Slack who is in a user group "
+            "(set SLACK_BOT_TOKEN and WITHDRAWBOT_CHANNEL, or run withdrawbot run)"
         ) from None
     except PolicyError as err:
         raise WorkerRefused(f"{settings.policy_path}: {err}") from None
@@ -91,19 +94,19 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         except EdgeXError as err:
             raise WorkerRefused(f"cannot read the edgeX account: {err}") from None
         audit.record_policy(database, policy=policy, now=datetime.now(UTC))
-        extra_loops = (
-            _slack_loops(
+        extra_loops, membership = (
+            _slack_side(
                 settings, stack, database=database, policy=policy, client=client, base_url=base_url
             )
             if slack
-            else []
+            else ([], static_membership)
         )
         worker = Worker(
             database=database,
             exchange=exchange,
             config=config,
             policy=policy,
-            membership=static_membership,
+            membership=membership,
             extra_loops=extra_loops,
         )
 
@@ -130,7 +133,7 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         worker.run()
 
 
-def _slack_loops(
+def _slack_side(
     settings: Settings,
     stack: ExitStack,
     *,
@@ -138,8 +141,11 @@ def _slack_loops(
     policy: Policy,
     client: EdgeXClient,
     base_url: str,
-) -> list[tuple[str, Step, float]]:
-    """The notifier and the sweep, over the use cases ``withdrawbot run`` builds too."""
+) -> tuple[list[tuple[str, Step, float]], Callable[[Policy], Membership]]:
+    """The notifier and sweep loops, and membership with user groups resolved through Slack.
+
+    Built from the same use cases ``withdrawbot run`` uses, so both resolve groups alike.
+    """
     slack = slack_client(settings)
     try:
         team_id = team_of(settings, slack)
@@ -156,4 +162,4 @@ def _slack_loops(
         private=client,
         paper=settings.paper,
     )
-    return slack_loops(ops, notifier)
+    return slack_loops(ops, notifier), lambda _policy: ops.membership()

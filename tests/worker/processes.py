@@ -73,6 +73,7 @@ def start_worker(
     poll: float = 0.1,
     account: str = ACCOUNT,
     slack: Mapping[str, str] | None = None,
+    policy_text: str = POLICY_TEXT,
 ) -> WorkerProcess:
     """A worker in its own process and working directory (so no stray .env is read).
 
@@ -80,7 +81,7 @@ def start_worker(
     """
     home.mkdir(parents=True, exist_ok=True)
     policy = home / "policy.toml"
-    policy.write_text(POLICY_TEXT)
+    policy.write_text(policy_text)
     env = {
         key: value
         for key, value in os.environ.items()
