@@ -50,6 +50,7 @@ from bot.metrics import metrics_endpoint
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
 from bot.settings import Need, Settings, SettingsError
 from bot.slack.app import asgi_app, build_app
+from bot.slack.deferred import AfterAck
 from bot.slack.directory import UserGroups
 from bot.slack.notifier import Notifier
 from bot.usecases import UseCases
@@ -119,11 +120,16 @@ class Stack:
     bolt: App
     asgi: Starlette
     worker: Worker | None
+    after_ack: AfterAck
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
     def close(self) -> None:
-        """Let the steps in progress finish, then stop every loop."""
+        """Let the steps in progress finish, then stop every loop.
+
+        Drafts already acked as "drafting" are finished first, while the notifier still runs.
+        """
+        self.after_ack.close()
         self.stop.set()
         self.notifier.wake()
         if self.worker is not None:
@@ -175,7 +181,8 @@ def start_background(
         on_approved=wake_submitter,
         clock=clock,
     )
-    bolt = build_app(ops, client=slack, signing_secret=signing_secret)
+    after_ack = AfterAck()
+    bolt = build_app(ops, client=slack, signing_secret=signing_secret, after_ack=after_ack)
     asgi = asgi_app(
         bolt,
         health=lambda: _health(database),
@@ -193,7 +200,7 @@ def start_background(
             membership=lambda _: ops.membership(),
         )
         wake_worker.append(worker.wakeup.notify)
-    stack = Stack(database, ops, notifier, bolt, asgi, worker)
+    stack = Stack(database, ops, notifier, bolt, asgi, worker, after_ack)
     if notify:
         stack.threads = [
             threading.Thread(

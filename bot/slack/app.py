@@ -1,7 +1,8 @@
 """The Bolt app with every listener, and the one ASGI app that serves it over HTTP.
 
 ``build_app`` registers the listeners of each surface and two global middlewares: one puts the
-use cases into Bolt's context (``bot.slack.listeners.OPERATIONS``), the other refuses anything
+use cases and the after-ack runner into Bolt's context (``bot.slack.listeners.OPERATIONS``,
+``bot.slack.deferred.AFTER_ACK``), the other refuses anything
 from another Slack workspace before a listener sees it, answering in the shape each kind of
 request needs (an ephemeral ack for a command, the form replaced for a submission, an
 ephemeral note for a click).
@@ -28,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.slack.deferred import AFTER_ACK, AfterAck
 from bot.slack.listeners import OPERATIONS, actions, commands, home, views
 from bot.slack.messages import refusal_message
 from bot.slack.modals import refusal_modal
@@ -43,8 +45,12 @@ def build_app(
     *,
     client: WebClient,
     signing_secret: str | None,
+    after_ack: AfterAck,
 ) -> App:
-    """The Bolt app; ``signing_secret`` ``None`` means Socket Mode (Slack's socket is trusted)."""
+    """The Bolt app; ``signing_secret`` ``None`` means Socket Mode (Slack's socket is trusted).
+
+    ``after_ack`` runs the work listeners hand over once acked; its owner closes it on shutdown.
+    """
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -56,6 +62,7 @@ def build_app(
 
     def provide(context: BoltContext, next: Callable[[], None]) -> None:
         context[OPERATIONS] = ops
+        context[AFTER_ACK] = after_ack
         next()
 
     def same_workspace(

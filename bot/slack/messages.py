@@ -42,7 +42,7 @@ from approvals.money import format_amount
 from approvals.policy import Policy
 from bot.edgex.statuses import FAILURES
 from bot.slack.actions import ActionId, BlockId, RequestRef
-from bot.slack.command_parser import USAGE
+from bot.slack.command_parser import USAGE, DraftCommand
 from bot.slack.progress import progress_track, status_phrase
 from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape, mention
 
@@ -479,6 +479,21 @@ def refusal_message(text: str, *, paper: bool) -> Message:
     """A refused click or command, shown only to the person (ephemeral)."""
     shown = f"🚫 {escape(clip(text, _NOTE_SHOWN))}"
     return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
+
+
+def drafting_message(command: DraftCommand, *, paper: bool) -> Message:
+    """The ack of an inline draft: what was read, before it is checked and stored.
+
+    Echoing the parsed amount, coin and destination lets the author catch a typo at once; the
+    request number (or the refusal) follows through ``response_url``.
+    """
+    chain = f" on chain {command.chain_id}" if command.chain_id is not None else ""
+    kind = "cross-chain withdrawal" if command.chain_id is not None else "withdrawal"
+    return notice_message(
+        f"⏳ Drafting a {kind} of {command.amount} {command.coin} to {command.destination}{chain}: "
+        "checking it against the policy and storing it. Its request number follows here.",
+        paper=paper,
+    )
 
 
 def notice_message(text: str, *, paper: bool) -> Message:

@@ -1,13 +1,17 @@
 """``/withdraw``: the form, inline drafts, and every sub-command.
 
-A draft's outcome goes back in the ack, because the ack is the answer Slack shows at once; the
-draft is validated, stored and queued for the channel within it (see
-``benchmarks/bench_slack_ack.py``). The exchange reads that may page (history) or call edgeX
-(claimable) ack first and answer through ``response_url``.
+An inline draft that reads as a withdrawal is acked at once with "Drafting …" and its outcome
+(the request number, or the refusal in the domain's words) follows through ``response_url``:
+validating and storing it happens after the ack, one draft at a time (``bot.slack.deferred``),
+so a burst of drafts never holds up anyone's ack. A command that cannot be read gets its help
+in the ack. The exchange reads that may page (history) or call edgeX (claimable) ack first and
+answer through ``response_url`` too; the quick local answers (status, list, explain, cancel,
+freeze) come in the ack itself.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -28,9 +32,11 @@ from bot.slack.command_parser import (
     Unfreeze,
     parse_command,
 )
+from bot.slack.deferred import after_ack
 from bot.slack.listeners import operations
 from bot.slack.messages import (
     Message,
+    drafting_message,
     explain_message,
     help_message,
     notice_message,
@@ -42,6 +48,8 @@ from bot.slack.modals import withdraw_modal
 from bot.slack.ports import Operations, Refusal
 
 __all__ = ["register"]
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
@@ -69,11 +77,33 @@ def withdraw(
         )
         client.views_open(trigger_id=command["trigger_id"], view=view)
         return
+    if isinstance(parsed, DraftCommand):
+        ack(**drafting_message(parsed, paper=ops.paper).payload())
+        after_ack(context).submit(lambda: _finish_draft(ops, user, parsed, respond))
+        return
     if isinstance(parsed, History | Claimable):
         ack()
         respond(**_ephemeral(_answer(ops, user, parsed)))
         return
     ack(**_answer(ops, user, parsed).payload())
+
+
+def _finish_draft(ops: Operations, user: str, parsed: DraftCommand, respond: Respond) -> None:
+    """Validate and store the draft the ack promised, and tell its author how it went.
+
+    An unexpected failure (the database gone, say) is said too: the author was told a draft is
+    under way and must not be left guessing whether to type it again.
+    """
+    try:
+        answer = _answer(ops, user, parsed)
+    except Exception:
+        log.exception("slack.draft_failed by=%s", user)
+        answer = refusal_message(
+            "withdrawbot could not finish this draft (an internal error, logged). Check "
+            "`/withdraw list` before typing it again.",
+            paper=ops.paper,
+        )
+    respond(**_ephemeral(answer))
 
 
 def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR0911 - one per command

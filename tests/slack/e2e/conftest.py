@@ -125,10 +125,22 @@ class World:
         assert delivery.status == 200, delivery.response.text
         return delivery.ack() or {}
 
+    def say(self, person: Person, text: str) -> str:
+        """What ``person`` is finally told: the ack, or for a draft the answer after "Drafting"."""
+        answered = len(self._responses(person))
+        said = ack_text(self.command(person, text))
+        if "Drafting" not in said:
+            return said
+        wait_for(lambda: len(self._responses(person)) > answered)
+        return ack_text(self._responses(person)[answered])
+
+    def _responses(self, person: Person) -> list[dict[str, Any]]:
+        shown = self.slack.workspace.ephemerals_for(person.user_id)
+        return [m for m in shown if m.get("via") == "respond"]
+
     def draft(self, person: Person | None = None, text: str | None = None) -> int:
         """A valid draft; returns its id, with its message posted."""
-        ack = self.command(person or self.people["alice"], text or f"250 USDT to {LISTED} rent")
-        said = ack_text(ack)
+        said = self.say(person or self.people["alice"], text or f"250 USDT to {LISTED} rent")
         assert "Drafted withdrawal #" in said, said
         request_id = int(said.split("#", 1)[1].split(";", 1)[0])
         self.flush()

@@ -14,7 +14,8 @@ BAD_CHECKSUM = LISTED.lower().replace("0x5290", "0x5290", 1).replace("e", "E", 1
 
 def test_inline_draft_to_l1(world: World) -> None:
     ack = world.command(world.alice, f"250 USDT to {LISTED} reason: rent & <b>fees</b>")
-    assert "Drafted withdrawal #1" in ack_text(ack)
+    assert f"Drafting a withdrawal of 250 USDT to {LISTED}" in ack_text(ack)
+    wait_for(lambda: "Drafted withdrawal #1" in world.last_ephemeral(world.alice))
     world.flush()
     root = ack_text(world.root(1))
     assert "rent &amp; &lt;b&gt;fees&lt;/b&gt;" in root
@@ -22,8 +23,8 @@ def test_inline_draft_to_l1(world: World) -> None:
 
 
 def test_inline_cross_chain_draft_shows_the_lp_fee(world: World) -> None:
-    ack = world.command(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge float")
-    assert "Drafted withdrawal #1" in ack_text(ack)
+    said = world.say(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge float")
+    assert "Drafted withdrawal #1" in said
     world.flush()
     stored = transactions.get_request(world.stack.database, request_id=1).request
     assert stored.content.lp_account_id is not None
@@ -35,13 +36,13 @@ def test_inline_cross_chain_draft_shows_the_lp_fee(world: World) -> None:
 
 def test_inline_draft_refusals_are_specific(world: World) -> None:
     assert "not a /withdraw command" in ack_text(world.command(world.alice, "please pay bob"))
-    said = ack_text(world.command(world.alice, f"250 USDT to {BAD_CHECKSUM} rent"))
+    said = world.say(world.alice, f"250 USDT to {BAD_CHECKSUM} rent")
     assert "checksum" in said
-    said = ack_text(world.command(world.alice, f"250.1234567 USDT to {LISTED} rent"))
+    said = world.say(world.alice, f"250.1234567 USDT to {LISTED} rent")
     assert "0.000001" in said or "step" in said or "decimal" in said
-    said = ack_text(world.command(world.alice, f"250 DOGE to {LISTED} rent"))
+    said = world.say(world.alice, f"250 DOGE to {LISTED} rent")
     assert "DOGE" in said
-    said = ack_text(world.command(world.alice, f"cross 100 USDT to {LISTED} chain 777 x"))
+    said = world.say(world.alice, f"cross 100 USDT to {LISTED} chain 777 x")
     assert "chain 777" in said
     assert transactions.expirable(world.stack.database, now=world.clock.now) == []
     assert world.stack.ops.open_requests() == []

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from bot.slack.actions import ActionId
-from tests.slack.e2e.conftest import LISTED, World, ack_text
+from tests.slack.e2e.conftest import LISTED, World, ack_text, wait_for
 
 
 def test_healthz_and_metrics(world: World) -> None:
@@ -45,13 +45,15 @@ def test_the_event_loop_keeps_answering_while_acks_are_computed(world: World) ->
     probes = asyncio.run(scenario())
     assert len(probes) == 5
     assert max(probes) < 1.5, probes
-    assert len(world.stack.ops.open_requests()) == 20
+    wait_for(lambda: len(world.stack.ops.open_requests()) == 20)
 
 
 def test_paper_mode_marks_every_message(paper_world: World) -> None:
     world = paper_world
     ack = world.command(world.alice, f"250 USDT to {LISTED} rent")
     assert ack_text(ack).startswith("[PAPER]")
+    wait_for(lambda: "Drafted withdrawal #1" in world.last_ephemeral(world.alice))
+    assert world.last_ephemeral(world.alice).startswith("[PAPER]")
     world.flush()
     root = world.root(1)
     assert root["text"].startswith("[PAPER]")

@@ -52,8 +52,7 @@ def test_rate_limits_and_5xx_during_a_round(world: World) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_answers_lost_after_slack_applied_them_are_not_posted_again(world: World) -> None:
     world.slack.fail_next("chat.postMessage", status=500, after_applying=True)
-    ack = world.command(world.alice, f"250 USDT to {LISTED} rent")
-    assert "Drafted withdrawal #1" in ack_text(ack)
+    assert "Drafted withdrawal #1" in world.say(world.alice, f"250 USDT to {LISTED} rent")
     world.flush(timeout=20)
     assert world.slack.calls_to("conversations.history"), "the root was looked for"
     world.slack.fail_next("chat.postMessage", status=502, after_applying=True)

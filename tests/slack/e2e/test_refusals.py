@@ -82,7 +82,7 @@ def test_refusal_when_no_longer_pending(world: World) -> None:
 
 
 def test_refusal_when_content_changed_since_the_message_was_drawn(world: World) -> None:
-    world.command(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge")
+    world.say(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge")
     world.flush()
     drawn = world.root(1)
     stored = transactions.get_request(world.stack.database, request_id=1)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import time
 
 from storage import outbox
-from tests.slack.e2e.conftest import LISTED, World, ack_text
+from tests.slack.e2e.conftest import LISTED, World
 
 
 def test_a_web_only_process_drafts_but_neither_posts_nor_sweeps(web_only_world: World) -> None:
     world = web_only_world
-    ack = world.command(world.alice, f"250 USDT to {LISTED} rent")
-    assert "Drafted withdrawal #" in ack_text(ack)
+    assert "Drafted withdrawal #" in world.say(world.alice, f"250 USDT to {LISTED} rent")
     time.sleep(1.0)
     assert outbox.pending(world.stack.database)
     assert not world.slack.calls_to("chat.postMessage")

@@ -44,7 +44,7 @@ def test_an_approved_request_walks_to_completion_in_its_thread(world_with_worker
 def test_a_censor_failure_reaches_the_thread_with_its_code(world_with_worker: World) -> None:
     world = world_with_worker
     world.admin.post("fates", outcome="censor_failure", code="CENSOR_X", reason="risk <b>rule</b>")
-    world.command(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge")
+    world.say(world.alice, f"cross 100 USDT to {LISTED} chain 42161 bridge")
     world.flush()
     world.click(world.bob, 1, ActionId.APPROVE)
     world.click(world.carol, 1, ActionId.APPROVE)
