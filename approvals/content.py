@@ -7,6 +7,10 @@ and nothing else: a re-quote whose fee stays under the cap from the same LP leav
 therefore the approvals, intact; anything else voids them. Values are hashed in one canonical
 spelling each ("1.50" and "1.5" alike, checksummed addresses, the LP key as a number), so the
 same withdrawal can never hash two ways.
+
+A cross withdrawal drafted where no quote could be fetched has no LP fields and no cap yet
+(``quoted`` is false); nobody can approve it in that state, and the quote, once filled in,
+changes its hash like any other re-quote.
 """
 
 from __future__ import annotations
@@ -47,8 +51,9 @@ class Kind(StrEnum):
 class WithdrawalContent:
     """The fields that will be signed, as validated by ``approvals.drafts``.
 
-    Construction checks only that the fields fit together (a cross withdrawal has its LP fields
-    and fee cap, a normal one none), not the policy: that is the drafts' job.
+    Construction checks only that the fields fit together (a cross withdrawal has its erc20
+    address and either all of LP account, LP key and fee cap or, before its quote, none of them;
+    a normal one has none), not the policy: that is the drafts' job.
     """
 
     kind: Kind
@@ -74,23 +79,28 @@ class WithdrawalContent:
         if self.kind is Kind.NORMAL and any(value is not None for value in cross_fields):
             raise ValueError("a normal withdrawal has no erc20 address, LP or fee cap")
         if self.kind is Kind.CROSS:
-            if (
-                self.erc20_address is None
-                or self.lp_account_id is None
-                or self.lp_l2_key is None
-                or self.fee_cap is None
-            ):
-                raise ValueError(
-                    "a cross withdrawal needs erc20 address, LP account, LP key, fee cap"
-                )
+            if self.erc20_address is None:
+                raise ValueError("a cross withdrawal needs its erc20 address")
             if canonical_address(self.erc20_address) != self.erc20_address:
                 raise ValueError(f"erc20 address must be checksummed: {self.erc20_address}")
+            quote = (self.lp_account_id, self.lp_l2_key, self.fee_cap)
+            if all(value is None for value in quote):
+                return
+            if self.lp_account_id is None or self.lp_l2_key is None or self.fee_cap is None:
+                raise ValueError(
+                    "a quoted cross withdrawal needs LP account, LP key and fee cap together"
+                )
             if not _ACCOUNT.fullmatch(self.lp_account_id):
                 raise ValueError(f"LP account id must be a decimal number: {self.lp_account_id!r}")
             if canonical_l2_key(self.lp_l2_key) != self.lp_l2_key:
                 raise ValueError(f"LP key must be in canonical form: {self.lp_l2_key!r}")
             if self.fee_cap < 0:
                 raise ValueError(f"fee cap must not be negative: {self.fee_cap}")
+
+    @property
+    def quoted(self) -> bool:
+        """Whether every field to be signed is known; false for a cross draft before its quote."""
+        return self.kind is Kind.NORMAL or self.fee_cap is not None
 
     @property
     def hash(self) -> str:

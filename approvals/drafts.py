@@ -6,6 +6,11 @@ with withdrawals switched on), the amount is exact, within the coin's step and w
 exchange's and the policy's bounds, the destination is checksummed and allowed, the quote can
 take the amount at a fee the policy accepts, and the rolling 24-hour limit still has room.
 Refusing here is cheap; an approved mistake is not.
+
+A process without the account key cannot fetch the quote (a private edgeX API). Its cross draft
+has no quote: every other check is made, and the content is left unquoted for the worker, which
+fills the quote in later with :func:`quote_content`, the very function a draft quoted at once
+goes through, so the content (and its hash) is the same whichever process fetched the quote.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "Draft",
     "NormalDraft",
     "check_daily_limit",
+    "quote_content",
     "requote_content",
     "validate_draft",
 ]
@@ -53,14 +59,14 @@ class NormalDraft:
 
 @dataclass(frozen=True, slots=True)
 class CrossDraft:
-    """A withdrawal paid out by an LP on ``chain_id``, with the quote fetched for it."""
+    """A withdrawal paid out by an LP on ``chain_id``, with the quote fetched for it, if any."""
 
     account_id: str
     coin: str
     amount: str
     destination: str
     chain_id: int
-    quote: CrossQuote
+    quote: CrossQuote | None
 
 
 Draft = NormalDraft | CrossDraft
@@ -136,7 +142,7 @@ def _check_exchange_bounds(amount: Decimal, coin: Coin) -> None:
 def _cross_content(
     draft: CrossDraft, coin: Coin, amount: Decimal, destination: str, policy: Policy
 ) -> WithdrawalContent:
-    rule = _fee_rule(policy)
+    _fee_rule(policy)
     chain = _chain(coin, draft.chain_id)
     token = next((t for t in chain.tokens if t.token == coin.name), None)
     if token is None:
@@ -160,8 +166,7 @@ def _cross_content(
             "there are refused",
             field="chain",
         ) from err
-    lp_key = _check_quote(amount, coin.name, chain.chain_id, draft.quote)
-    return WithdrawalContent(
+    content = WithdrawalContent(
         kind=Kind.CROSS,
         account_id=draft.account_id,
         coin_id=coin.coin_id,
@@ -170,9 +175,28 @@ def _cross_content(
         destination=destination,
         chain_id=chain.chain_id,
         erc20_address=erc20_address,
-        lp_account_id=draft.quote.lp_account_id,
+    )
+    return content if draft.quote is None else quote_content(content, draft.quote, policy)
+
+
+def quote_content(
+    content: WithdrawalContent, quote: CrossQuote, policy: Policy
+) -> WithdrawalContent:
+    """Unquoted cross content with the LP quote filled in, or why the quote cannot serve it.
+
+    Refused when the quote is unusable, cannot take the amount, or the policy has no fee rule;
+    otherwise the LP account, its key and the fee cap the policy derives from the quoted fee
+    become part of the content approvers will approve.
+    """
+    if content.kind is not Kind.CROSS or content.quoted:
+        raise ValueError("only an unquoted cross withdrawal takes a first quote")
+    rule = _fee_rule(policy)
+    lp_key = _check_quote(content.amount, content.coin_name, content.chain_id, quote)
+    return replace(
+        content,
+        lp_account_id=quote.lp_account_id,
         lp_l2_key=lp_key,
-        fee_cap=rule.cap_for(draft.quote.fee, amount, coin=coin.name),
+        fee_cap=rule.cap_for(quote.fee, content.amount, coin=content.coin_name),
     )
 
 

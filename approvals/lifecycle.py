@@ -7,6 +7,10 @@ stored plus the time and inputs it needs, checks who may do what, and returns th
 a refusal raises an ``ActionRefused`` whose message is for the person who clicked, and leaves
 the request as it was. Storage applies one of these per transaction.
 
+A cross-chain draft stored by a process that cannot fetch the LP quote (it does not hold the
+account key) waits in AWAITING_QUOTE, unapprovable, until the worker fills the quote in
+(``quote_received``) or edgeX refuses to quote it (``quote_refused``, ending in QUOTE_REFUSED).
+
 Approvals belong to a round. A new round starts whenever what was approved stops holding (the
 content changed on a re-quote, or the re-check before signing failed); it voids every earlier
 approval, even if the content later returns to a value approved before, and opens a fresh
@@ -23,7 +27,13 @@ from enum import StrEnum
 
 from approvals.content import WithdrawalContent
 from approvals.decisions import Approval, Decision
-from approvals.drafts import Draft, check_daily_limit, requote_content, validate_draft
+from approvals.drafts import (
+    Draft,
+    check_daily_limit,
+    quote_content,
+    requote_content,
+    validate_draft,
+)
 from approvals.errors import ActionRefused, DraftRefused, TransitionRefused
 from approvals.evaluation import Evaluation, Outcome, evaluate, join_or
 from approvals.membership import Membership
@@ -48,6 +58,8 @@ __all__ = [
     "format_moment",
     "next_state",
     "open_request",
+    "quote_received",
+    "quote_refused",
     "record_exchange_outcome",
     "reminder_due_at",
     "requote",
@@ -58,6 +70,7 @@ __all__ = [
 class State(StrEnum):
     """Internal states; the exchange's own status is kept beside them by storage."""
 
+    AWAITING_QUOTE = "awaiting_quote"
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -68,12 +81,16 @@ class State(StrEnum):
     FAILED = "failed"
     NEEDS_RECONCILIATION = "needs_reconciliation"
     COMPLETED = "completed"
+    QUOTE_REFUSED = "quote_refused"
 
 
 class Trigger(StrEnum):
     """What happened; together with the current state it selects one row of the table."""
 
     DRAFT_STORED = "draft_stored"
+    DRAFT_STORED_UNQUOTED = "draft_stored_unquoted"
+    QUOTED = "quoted"
+    QUOTE_REFUSED = "quote_refused"
     POLICY_MET = "policy_met"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
@@ -103,6 +120,33 @@ class Transition:
 _S, _T = State, Trigger
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(None, _T.DRAFT_STORED, _S.PENDING_APPROVAL, "a valid draft is stored"),
+    Transition(
+        None,
+        _T.DRAFT_STORED_UNQUOTED,
+        _S.AWAITING_QUOTE,
+        "a cross draft valid in every check but its LP quote is stored by a process without "
+        "the key",
+    ),
+    Transition(
+        _S.AWAITING_QUOTE,
+        _T.QUOTED,
+        _S.PENDING_APPROVAL,
+        "the worker fetched an LP quote that serves the draft; the approval window opens",
+    ),
+    Transition(
+        _S.AWAITING_QUOTE,
+        _T.QUOTE_REFUSED,
+        _S.QUOTE_REFUSED,
+        "edgeX refused to quote, or its quote cannot serve the draft (amount above the LP "
+        "maximum, fee rule)",
+    ),
+    Transition(_S.AWAITING_QUOTE, _T.CANCELLED, _S.CANCELLED, "the requester cancels"),
+    Transition(
+        _S.AWAITING_QUOTE,
+        _T.WINDOW_PASSED,
+        _S.EXPIRED,
+        "no quote arrived within the draft's approval window",
+    ),
     Transition(
         _S.PENDING_APPROVAL,
         _T.POLICY_MET,
@@ -173,7 +217,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 TERMINAL: frozenset[State] = frozenset(
-    {State.REJECTED, State.CANCELLED, State.EXPIRED, State.FAILED, State.COMPLETED}
+    {
+        State.REJECTED,
+        State.CANCELLED,
+        State.EXPIRED,
+        State.FAILED,
+        State.COMPLETED,
+        State.QUOTE_REFUSED,
+    }
 )
 # Triggers that come from the exchange and carry no person's decision.
 EXCHANGE_TRIGGERS: frozenset[Trigger] = frozenset(
@@ -188,6 +239,8 @@ EXCHANGE_TRIGGERS: frozenset[Trigger] = frozenset(
 )
 
 _PHRASE = {
+    State.AWAITING_QUOTE: "is still waiting for its LP quote",
+    State.QUOTE_REFUSED: "was refused a quote by edgeX",
     State.PENDING_APPROVAL: "is still waiting for approvals",
     State.APPROVED: "is already approved",
     State.REJECTED: "was rejected",
@@ -201,6 +254,9 @@ _PHRASE = {
 }
 _VERB = {
     Trigger.DRAFT_STORED: "stored as a new draft",
+    Trigger.DRAFT_STORED_UNQUOTED: "stored as a new draft",
+    Trigger.QUOTED: "given its LP quote",
+    Trigger.QUOTE_REFUSED: "refused its LP quote",
     Trigger.POLICY_MET: "approved",
     Trigger.REJECTED: "rejected",
     Trigger.CANCELLED: "cancelled",
@@ -247,6 +303,13 @@ class Request:
     decisions: tuple[Approval, ...] = ()
     note: str | None = None
 
+    def __post_init__(self) -> None:
+        awaiting = self.state is State.AWAITING_QUOTE
+        if awaiting and self.content.quoted:
+            raise ValueError("a request waiting for its quote has no quote yet")
+        if not self.content.quoted and not (awaiting or self.state in TERMINAL):
+            raise ValueError(f"a request {self.state.value} must have its LP quote")
+
     @property
     def content_hash(self) -> str:
         """The hash current approvals must carry."""
@@ -268,7 +331,11 @@ def open_request(
     withdrawn_in_window: Decimal,
     now: datetime,
 ) -> Request:
-    """A new request waiting for approval, if the draft passes every check of ``validate_draft``."""
+    """A new request, if the draft passes every check of ``validate_draft``.
+
+    It waits for approval, or, a cross draft without a quote, for its quote; the approval window
+    is counted from now either way (``quote_received`` says why it restarts with the quote).
+    """
     content = validate_draft(
         draft,
         requester=requester,
@@ -277,10 +344,11 @@ def open_request(
         membership=membership,
         withdrawn_in_window=withdrawn_in_window,
     )
+    trigger = Trigger.DRAFT_STORED if content.quoted else Trigger.DRAFT_STORED_UNQUOTED
     return Request(
         requester=requester,
         content=content,
-        state=next_state(None, Trigger.DRAFT_STORED),
+        state=next_state(None, trigger),
         drafted_at=now,
         round_opened_at=now,
         expires_at=now + policy.approval_expiry,
@@ -387,7 +455,7 @@ def decide(
 
 
 def cancel(request: Request, *, by: str) -> Request:
-    """The requester withdraws a request that is still waiting for approvals."""
+    """The requester withdraws a request that is still waiting for approvals or its quote."""
     if by != request.requester:
         raise ActionRefused("Only the person who drafted this request can cancel it")
     return replace(
@@ -404,10 +472,58 @@ def expire(request: Request, *, now: datetime) -> Request:
         raise ActionRefused(
             f"This request can still be approved until {format_moment(request.expires_at)}"
         )
+    closed = format_moment(request.expires_at)
+    note = (
+        f"No LP quote arrived before the draft's window closed at {closed}"
+        if request.state is State.AWAITING_QUOTE
+        else f"The approval window closed at {closed}"
+    )
+    return replace(request, state=target, note=note)
+
+
+def quote_received(
+    request: Request, *, quote: CrossQuote, policy: Policy, now: datetime
+) -> Request:
+    """Fill the worker's LP quote into a draft waiting for it: approvable, or refused.
+
+    The content is computed by ``quote_content``, exactly as for a draft quoted at once, so the
+    hash approvers bind to does not depend on which process fetched the quote. A quote that
+    cannot serve the draft (amount above the LP maximum, an unusable answer, no fee rule in the
+    policy) ends the request in QUOTE_REFUSED with the reason, as the same draft quoted at once
+    would have been refused.
+
+    The approval window and the reminder delay restart now, when the request becomes
+    approvable: approvers can act only from now on, and the window is theirs, so a slow quote
+    must not eat into it. The draft's own window still bounds the wait for a quote (an
+    AWAITING_QUOTE request past it expires and is never quoted), so a worker that comes back
+    after an outage does not put long-stale drafts up for approval.
+    """
+    target = next_state(request.state, Trigger.QUOTED)
+    if now >= request.expires_at:
+        raise ActionRefused(
+            f"The draft waited for its quote until its window closed at "
+            f"{format_moment(request.expires_at)}, so it expires instead"
+        )
+    try:
+        content = quote_content(request.content, quote, policy)
+    except DraftRefused as err:
+        return quote_refused(request, reason=err.message)
     return replace(
         request,
+        content=content,
         state=target,
-        note=f"The approval window closed at {format_moment(request.expires_at)}",
+        round_opened_at=now,
+        expires_at=now + policy.approval_expiry,
+        note=None,
+    )
+
+
+def quote_refused(request: Request, *, reason: str) -> Request:
+    """End a draft waiting for its quote that edgeX will not quote; ``reason`` says why."""
+    return replace(
+        request,
+        state=next_state(request.state, Trigger.QUOTE_REFUSED),
+        note=f"No LP quote, so it cannot be approved: {reason}",
     )
 
 

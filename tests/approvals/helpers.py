@@ -130,7 +130,7 @@ def cross(
     amount: str = "1000",
     destination: str = LISTED_ARB,
     chain_id: int = 42161,
-    quote: CrossQuote = QUOTE,
+    quote: CrossQuote | None = QUOTE,
 ) -> CrossDraft:
     return CrossDraft(
         account_id=ACCOUNT,

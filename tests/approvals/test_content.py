@@ -107,7 +107,12 @@ def test_normal_content_invariants(changes: dict[str, Any], fragment: str) -> No
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"lp_l2_key": None}, "a cross withdrawal needs"),
+        ({"lp_l2_key": None}, "a quoted cross withdrawal needs LP account, LP key and fee"),
+        ({"erc20_address": None}, "a cross withdrawal needs its erc20 address"),
+        (
+            {"erc20_address": None, "lp_account_id": None, "lp_l2_key": None, "fee_cap": None},
+            "a cross withdrawal needs its erc20 address",
+        ),
         ({"lp_l2_key": "0x0abc"}, "LP key must be in canonical form"),
         ({"lp_account_id": "x"}, "LP account id must be a decimal number"),
         ({"erc20_address": USDT_ARB.lower()}, "erc20 address must be checksummed"),
@@ -117,3 +122,11 @@ def test_normal_content_invariants(changes: dict[str, Any], fragment: str) -> No
 def test_cross_content_invariants(changes: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         replace(CROSS, **changes)
+
+
+def test_a_cross_withdrawal_before_its_quote_has_no_lp_fields_and_hashes_apart() -> None:
+    unquoted = replace(CROSS, lp_account_id=None, lp_l2_key=None, fee_cap=None)
+    assert not unquoted.quoted
+    assert CROSS.quoted
+    assert NORMAL.quoted
+    assert unquoted.hash != CROSS.hash

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,8 @@ from approvals.lifecycle import (
     decide,
     expire,
     next_state,
+    quote_received,
+    quote_refused,
     record_exchange_outcome,
     reminder_due_at,
     requote,
@@ -110,9 +112,22 @@ def _submitting(req: Request) -> Request:
 # --- the table ----------------------------------------------------------------------------
 
 
-def test_table_is_designs_plus_the_requote_self_loop() -> None:
+# Beyond DESIGN.md: a cross draft stored where no quote can be fetched waits for the worker's.
+AWAITING_QUOTE_ROWS = {
+    (None, State.AWAITING_QUOTE),
+    (State.AWAITING_QUOTE, State.PENDING_APPROVAL),
+    (State.AWAITING_QUOTE, State.QUOTE_REFUSED),
+    (State.AWAITING_QUOTE, State.CANCELLED),
+    (State.AWAITING_QUOTE, State.EXPIRED),
+}
+
+
+def test_table_is_designs_plus_the_requote_self_loop_and_the_wait_for_a_quote() -> None:
     pairs = {(row.source, row.target) for row in TRANSITIONS}
-    assert pairs - DESIGN_TABLE == {(State.PENDING_APPROVAL, State.PENDING_APPROVAL)}
+    assert pairs - DESIGN_TABLE == {
+        (State.PENDING_APPROVAL, State.PENDING_APPROVAL),
+        *AWAITING_QUOTE_ROWS,
+    }
     assert pairs >= DESIGN_TABLE
 
 
@@ -120,7 +135,7 @@ def test_table_is_deterministic_and_terminal_states_have_no_exit() -> None:
     keys = [(row.source, row.trigger) for row in TRANSITIONS]
     assert len(keys) == len(set(keys))
     assert not [row for row in TRANSITIONS if row.source in TERMINAL]
-    reachable = {State.PENDING_APPROVAL}
+    reachable = {row.target for row in TRANSITIONS if row.source is None}
     for _ in TRANSITIONS:
         reachable |= {row.target for row in TRANSITIONS if row.source in reachable}
     assert reachable == set(State)
@@ -499,3 +514,101 @@ def test_unlisted_destination_needs_three_people() -> None:
     req = _approve(_approve(req, T1), T2)
     assert req.state is State.PENDING_APPROVAL
     assert _approve(req, O1).state is State.APPROVED
+
+
+# --- waiting for the worker's quote -------------------------------------------------------------
+
+
+QUOTED_AT = T0 + timedelta(minutes=20)
+
+
+def _unquoted(amount: str = "1000", *, now: datetime = T0) -> Request:
+    return request(cross(amount=amount, quote=None), now=now)
+
+
+def test_a_cross_draft_without_a_quote_waits_for_it_and_cannot_be_approved() -> None:
+    waiting = _unquoted()
+    assert waiting.state is State.AWAITING_QUOTE
+    assert not waiting.content.quoted
+    assert waiting.content.erc20_address is not None
+    assert waiting.expires_at == T0 + policy().approval_expiry
+    assert reminder_due_at(waiting, policy()) is None
+    with pytest.raises(TransitionRefused, match="waiting for its LP quote, so it cannot be"):
+        _approve(waiting, T1)
+
+
+def test_a_draft_without_a_quote_is_refused_for_everything_else_as_before() -> None:
+    with pytest.raises(DraftRefused, match="not in the requester group"):
+        request(cross(quote=None), requester=OUTSIDER)
+    with pytest.raises(DraftRefused, match="no USDT withdrawals to chain 5"):
+        request(cross(chain_id=5, quote=None))
+
+
+def test_the_quote_gives_the_same_content_and_hash_as_a_draft_quoted_at_once() -> None:
+    at_once = request(cross(), now=T0)
+    later = quote_received(_unquoted(), quote=QUOTE, policy=policy(), now=QUOTED_AT)
+    assert later.state is State.PENDING_APPROVAL
+    assert later.content == at_once.content
+    assert later.content_hash == at_once.content_hash
+    assert later.approval_round == 1
+    assert later.note is None
+
+
+def test_the_approval_window_and_reminders_count_from_the_quote() -> None:
+    pol = policy()
+    later = quote_received(_unquoted(), quote=QUOTE, policy=pol, now=QUOTED_AT)
+    assert later.round_opened_at == QUOTED_AT
+    assert later.expires_at == QUOTED_AT + pol.approval_expiry
+    assert later.drafted_at == T0
+    assert _approve(later, T1).decisions[-1].content_hash == later.content_hash
+
+
+def test_a_quote_that_cannot_serve_the_draft_ends_it_with_the_reason() -> None:
+    small = replace(QUOTE, max_amount=Decimal("500"))
+    refused = quote_received(_unquoted(), quote=small, policy=policy(), now=QUOTED_AT)
+    assert refused.state is State.QUOTE_REFUSED
+    assert refused.terminal
+    assert refused.note is not None
+    assert "above the 500 USDT the liquidity provider can pay out" in refused.note
+    assert not refused.content.quoted
+
+
+def test_an_exchange_refusal_ends_the_draft() -> None:
+    refused = quote_refused(_unquoted(), reason="edgeX said CHAIN_NOT_SUPPORTED")
+    assert refused.state is State.QUOTE_REFUSED
+    assert refused.note == ("No LP quote, so it cannot be approved: edgeX said CHAIN_NOT_SUPPORTED")
+    with pytest.raises(TransitionRefused, match="was refused a quote by edgeX"):
+        quote_refused(refused, reason="again")
+
+
+def test_no_quote_after_the_drafts_window_it_expires_instead() -> None:
+    waiting = _unquoted()
+    with pytest.raises(ActionRefused, match="waited for its quote until its window closed"):
+        quote_received(waiting, quote=QUOTE, policy=policy(), now=waiting.expires_at)
+    expired = expire(waiting, now=waiting.expires_at)
+    assert expired.state is State.EXPIRED
+    assert expired.note is not None
+    assert expired.note.startswith("No LP quote arrived")
+
+
+def test_the_requester_can_cancel_while_it_waits_for_its_quote() -> None:
+    waiting = _unquoted()
+    with pytest.raises(ActionRefused, match="Only the person who drafted"):
+        cancel(waiting, by=F1)
+    assert cancel(waiting, by=REQUESTER).state is State.CANCELLED
+
+
+def test_only_a_draft_waiting_for_it_takes_a_first_quote() -> None:
+    quoted = request(cross())
+    with pytest.raises(TransitionRefused, match="waiting for approvals, so it cannot be given"):
+        quote_received(quoted, quote=QUOTE, policy=policy(), now=QUOTED_AT)
+    with pytest.raises(TransitionRefused):
+        requote(_unquoted(), quote=QUOTE, policy=policy(), now=QUOTED_AT)
+
+
+def test_a_request_knows_whether_its_content_may_lack_a_quote() -> None:
+    waiting = _unquoted()
+    with pytest.raises(ValueError, match="must have its LP quote"):
+        replace(waiting, state=State.PENDING_APPROVAL)
+    with pytest.raises(ValueError, match="has no quote yet"):
+        replace(request(cross()), state=State.AWAITING_QUOTE)

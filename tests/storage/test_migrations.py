@@ -9,13 +9,16 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
 
+from approvals.lifecycle import State
 from storage.engine import Database, create_database_engine, open_database
 from storage.errors import NewerSchema, NotMigrated
 from storage.migrations import LOCATION, current_revision, head_revision, upgrade
 from storage.tables import metadata
+from tests.approvals.helpers import T1, cross
 from tests.storage.databases import dump
-from tests.storage.world import store
+from tests.storage.world import approve, store
 
 STORAGE = Path(__file__).resolve().parents[2] / "storage"
 
@@ -105,3 +108,36 @@ def test_migrations_live_inside_the_package() -> None:
     assert LOCATION == STORAGE / "migrations"
     assert (LOCATION / "env.py").is_file()
     assert sorted(p.name for p in (LOCATION / "versions").glob("r*.py"))
+
+
+def _to(database: Database, revision: str, *, down: bool) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(LOCATION))
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+        connection.commit()
+
+
+def test_0003_keeps_every_row_and_admits_the_quote_states(database_url: str) -> None:
+    """Requests with decisions and outbox rows pointing at them survive the copy SQLite makes."""
+    database = Database(create_database_engine(database_url))
+    try:
+        _to(database, "0002", down=True)
+        stored = store(database)
+        approve(database, stored.id, T1)
+        before = dump(database)
+        _to(database, "head", down=False)
+        after = dump(database)
+        assert after.pop("alembic_version") == [(head_revision(),)]
+        before.pop("alembic_version")
+        assert after == before
+        with database.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+        waiting = store(database, cross(quote=None))
+        assert waiting.request.state is State.AWAITING_QUOTE
+        with pytest.raises(IntegrityError):
+            _to(database, "0002", down=True)
+    finally:
+        database.dispose()
