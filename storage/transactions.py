@@ -112,6 +112,9 @@ def draft(
 ) -> StoredRequest:
     """Store a valid draft as a request waiting for approval, with its client withdraw id.
 
+    A cross draft without its LP quote (drafted where the quote cannot be fetched) waits for
+    the worker's quote instead (``storage.quoting``).
+
     ``reason`` is what the requester wrote; it is not part of the approved content, so it is
     kept in the draft's audit and outbox detail, where the messages read it from.
 
@@ -138,7 +141,9 @@ def draft(
             session,
             before=None,
             after=stored,
-            action=Trigger.DRAFT_STORED.value,
+            action=(
+                Trigger.DRAFT_STORED if request.content.quoted else Trigger.DRAFT_STORED_UNQUOTED
+            ).value,
             actor=requester,
             policy_hash=policy.hash,
             detail={
@@ -198,7 +203,7 @@ def decide(
 
 
 def cancel(database: Database, *, request_id: int, by: str, now: datetime) -> StoredRequest:
-    """The requester withdraws a request that is still waiting for approvals."""
+    """The requester withdraws a request that is still waiting for approvals or its quote."""
     now = utc(now)
     with database.write() as session:
         stored = load_request(session, request_id=request_id, lock=True)
@@ -284,12 +289,14 @@ def get_request(database: Database, *, request_id: int) -> StoredRequest:
 
 
 def expirable(database: Database, *, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of requests still waiting whose approval window has passed, oldest first."""
+    """Ids of requests waiting (for approvals or a quote) whose window has passed, oldest first."""
     with database.read() as session:
         ids = session.exec(
             select(col(RequestRow.id))
             .where(
-                col(RequestRow.state) == State.PENDING_APPROVAL.value,
+                col(RequestRow.state).in_(
+                    [State.PENDING_APPROVAL.value, State.AWAITING_QUOTE.value]
+                ),
                 col(RequestRow.expires_at) <= utc(now),
             )
             .order_by(col(RequestRow.expires_at), col(RequestRow.id))

@@ -47,6 +47,7 @@ __all__ = [
     "SubmissionStart",
     "begin_submission",
     "claim",
+    "hold_lease",
     "record_exchange_outcome",
     "record_status",
     "release_lease",
@@ -161,7 +162,8 @@ def release_lease(database: Database, *, request_id: int, owner: str) -> bool:
     return result.rowcount == 1
 
 
-def _hold(stored: StoredRequest, *, owner: str, now: datetime) -> None:
+def hold_lease(stored: StoredRequest, *, owner: str, now: datetime) -> None:
+    """Refuse (``LeaseLost``) unless ``owner`` holds a live lease on the request just loaded."""
     if stored.lease_owner != owner or stored.lease_until is None or stored.lease_until <= now:
         raise LeaseLost(stored.id, owner)
 
@@ -185,7 +187,7 @@ def begin_submission(
     now = utc(now)
     with database.write() as session:
         stored = load_request(session, request_id=request_id, lock=True)
-        _hold(stored, owner=owner, now=now)
+        hold_lease(stored, owner=owner, now=now)
         ensure_not_frozen(session)
         audit.lock_head(session)
         withdrawn = withdrawn_in_window(
@@ -327,7 +329,7 @@ def record_exchange_outcome(
     now = utc(now)
     with database.write() as session:
         stored = load_request(session, request_id=request_id, lock=True)
-        _hold(stored, owner=owner, now=now)
+        hold_lease(stored, owner=owner, now=now)
         request = lifecycle.record_exchange_outcome(stored.request, trigger, note=note)
         after = update_request(session, stored=stored, request=request, now=now)
         if exchange_withdraw_id is not None:
