@@ -27,7 +27,9 @@ QUOTED_AT = T0 + 5 * MINUTE
 def _events(db: Database, request_id: int) -> list[tuple[str, dict[str, object]]]:
     with db.read() as session:
         rows = session.exec(
-            select(OutboxRow).where(col(OutboxRow.request_id) == request_id).order_by(OutboxRow.seq)
+            select(OutboxRow)
+            .where(col(OutboxRow.request_id) == request_id)
+            .order_by(col(OutboxRow.seq))
         ).all()
     return [(row.event, json.loads(row.payload)) for row in rows]
 
