@@ -156,6 +156,19 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import demo
+
+    # The transcript has emoji; a terminal that cannot show them gets '?' rather than a crash.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    # The transcript is the demo's output; the bot's log lines go to stderr only when they matter.
+    logging.getLogger().setLevel(logging.WARNING)
+    return demo(sys.stdout, sys.stderr, keep_running=args.keep_running)
+
+
 def _run(args: argparse.Namespace) -> int:
     from bot.runner import RunRefused, run
 
@@ -271,6 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--name", help="this worker's name in leases and logs (default: host:pid)")
     worker.set_defaults(handler=_worker)
+
+    demo = commands.add_parser(
+        "demo",
+        help="play a scripted morning on a local Slack stand-in, edgeX simulator and the bot",
+    )
+    demo.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the stack up afterwards and print how to poke it (Ctrl-C stops it)",
+    )
+    demo.set_defaults(handler=_demo)
 
     run = commands.add_parser(
         "run", help="the Slack app, and (unless --no-worker) the worker, in one process"

@@ -137,10 +137,23 @@ class SlackPlatform:
         self, person: Person, text: str, *, channel: str, command: str = "/withdraw"
     ) -> Delivery:
         """``person`` types ``{command} {text}`` in ``channel``."""
+        payload = self.command_payload(person, text, channel=channel, command=command)
+        response = self.post(urlencode(payload).encode("utf-8"), content_type=FORM)
+        delivery = Delivery(response, payload, payload["response_url"], payload["trigger_id"])
+        ack = delivery.ack() if response.status_code == 200 else None
+        if ack is not None and (ack.get("text") or ack.get("blocks")):
+            self.standin.workspace.record_ack(person.user_id, channel, ack)
+        return delivery
+
+    def command_payload(
+        self, person: Person, text: str, *, channel: str, command: str = "/withdraw"
+    ) -> Json:
+        """The form Slack posts for ``{command} {text}``, with a new response_url and trigger.
+
+        Sign it with :meth:`headers` to send it some other way (the demo prints it as a curl).
+        """
         workspace = self.standin.workspace
-        response_url = self.standin.response_url(ResponseTarget(channel, person.user_id, None))
-        trigger_id = workspace.issue_trigger(person.user_id)
-        payload: Json = {
+        return {
             "token": "legacy-verification-token",
             "team_id": person.team_id,
             "team_domain": workspace.team_name,
@@ -152,15 +165,11 @@ class SlackPlatform:
             "text": _slack_escape(text),
             "api_app_id": workspace.app_id,
             "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
+            "response_url": self.standin.response_url(
+                ResponseTarget(channel, person.user_id, None)
+            ),
+            "trigger_id": workspace.issue_trigger(person.user_id),
         }
-        response = self.post(urlencode(payload).encode("utf-8"), content_type=FORM)
-        delivery = Delivery(response, payload, response_url, trigger_id)
-        ack = delivery.ack() if response.status_code == 200 else None
-        if ack is not None and (ack.get("text") or ack.get("blocks")):
-            workspace.record_ack(person.user_id, channel, ack)
-        return delivery
 
     def click(
         self, person: Person, *, channel: str, ts: str, action_id: str, block_id: str | None = None

@@ -3,7 +3,8 @@
 Point slack_sdk at it with ``WebClient(base_url=standin.api_url)`` or ``SLACK_API_URL``. It takes
 what slack_sdk sends (GET query strings, form bodies, JSON bodies; the token as a Bearer header
 or a ``token`` argument), checks the token like Slack (``not_authed`` / ``invalid_auth``),
-records every call for tests to read, and answers with Slack's envelope
+records every call for tests to read (and lists them at ``GET /_standin/calls``, for a person
+poking a running demo), and answers with Slack's envelope
 (``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``).
 
 Outages are scripted per method: :meth:`SlackStandIn.fail_next` answers the next N calls with
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 BOT_TOKEN = "xoxb-standin-0000000000-withdrawbot"  # noqa: S105 - a loopback stand-in's token
 RESPONSE_PATH = "/response/"
 API_PATH = "/api/"
+CALLS_PATH = "/_standin/calls"
 MAX_BODY = 1024 * 1024
 
 Method = Callable[[Workspace, Mapping[str, Any]], Json]
@@ -74,6 +76,10 @@ class Call:
     @property
     def ok(self) -> bool:
         return self.status == 200 and bool(self.answer.get("ok"))
+
+    def shown(self) -> Json:
+        """The call as ``GET /_standin/calls`` lists it: never the token."""
+        return {"method": self.method, "args": self.args, "status": self.status, "ok": self.ok}
 
 
 @dataclass(slots=True)
@@ -130,6 +136,11 @@ class SlackStandIn:
     def api_url(self) -> str:
         """The Web API base URL, with the trailing slash slack_sdk expects."""
         return self.url + API_PATH
+
+    @property
+    def calls_url(self) -> str:
+        """Where a person reads the recorded calls (JSON) while the stand-in runs."""
+        return self.url + CALLS_PATH
 
     def start(self) -> SlackStandIn:
         self._thread = threading.Thread(
@@ -302,6 +313,8 @@ class _Handler(BaseHTTPRequestHandler):
                 split.path.removeprefix(API_PATH), args, token
             )
             self._send(status, headers, answer)
+        elif split.path == CALLS_PATH and self.command == "GET":
+            self._send(200, {}, {"ok": True, "calls": [call.shown() for call in standin.calls]})
         elif split.path.startswith(RESPONSE_PATH) and self.command == "POST":
             status, answer = standin.answer_response_url(
                 split.path.removeprefix(RESPONSE_PATH), args

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient, RetryPolicy
 from bot.edgex.models import MetaData
 from bot.edgex.simulator import SimulatorServer
+from bot.edgex.simulator.admin import SimulatorAdmin
 from tests.edgex.vectors import vector_key, vectors
 
 ACCOUNT_ID: str = vectors()["assumed_metadata"]["accountId"]
@@ -22,16 +22,8 @@ ARBITRUM_USDT = "0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9"
 STEP_MS = 60_000
 
 
-class Admin:
-    """The simulator's /_sim/ API, failing the test on any refusal unless told otherwise."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10)
-
-    def post(self, route: str, /, **spec: Any) -> Any:
-        response = self.http.post(f"/_sim/{route}", json=spec)
-        assert response.status_code == 200, response.text
-        return response.json()
+class Admin(SimulatorAdmin):
+    """The simulator's /_sim/ API (any refusal raises and fails the test), plus test reads."""
 
     def refuse(self, route: str, /, **spec: Any) -> Any:
         """Post a spec the simulator must refuse; returns its error."""
@@ -43,9 +35,7 @@ class Admin:
         self.post("advance", seconds=count * STEP_MS / 1000)
 
     def state(self) -> dict[str, Any]:
-        response = self.http.get("/_sim/state")
-        assert response.status_code == 200
-        data: dict[str, Any] = response.json()
+        data: dict[str, Any] = self.get("state")
         return data
 
     def balance(self, account_id: str = ACCOUNT_ID) -> tuple[str, str]:
