@@ -145,14 +145,15 @@ def _unfreeze(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from bot.worker.main import WorkerRefused, run_worker
+    from bot.startup import Refused
+    from bot.worker.main import run_worker
 
     try:
-        run_worker(lease_seconds=args.lease, name=args.name)
-    except WorkerRefused as err:
-        for line in str(err).splitlines():
-            print(f"withdrawbot worker: {line}", file=sys.stderr)
-        return 1
+        run_worker(lease_seconds=args.lease, name=args.name, metrics_port=args.metrics_port)
+    except KeyboardInterrupt:
+        return 0
+    except Refused as err:
+        return _refused("worker", err.problems)
     return 0
 
 
@@ -170,17 +171,23 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.runner import RunRefused, run
+    from bot.runner import run
+    from bot.startup import Refused
 
     try:
         run(port=args.port, worker=not args.no_worker)
     except KeyboardInterrupt:
         return 0
-    except RunRefused as err:
-        for problem in err.problems:
-            print(f"withdrawbot run: {problem}", file=sys.stderr)
-        return 1
+    except Refused as err:
+        return _refused("run", err.problems)
     return 0
+
+
+def _refused(command: str, problems: list[str]) -> int:
+    """A start-up check failed: one line per problem on stderr, exit status 1."""
+    for problem in problems:
+        print(f"withdrawbot {command}: {problem}", file=sys.stderr)
+    return 1
 
 
 def _positive_seconds(value: str) -> float:
@@ -283,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds another worker waits before taking over a crashed worker's request",
     )
     worker.add_argument("--name", help="this worker's name in leases and logs (default: host:pid)")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="also serve GET /metrics on this port (its send and poll counters live only here)",
+    )
     worker.set_defaults(handler=_worker)
 
     demo = commands.add_parser(
@@ -313,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # Alembic narrates each step at INFO; the commands say what matters in one line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request at INFO; the edgeX client's own edgex.* lines already say it all.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:

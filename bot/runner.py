@@ -1,9 +1,10 @@
 """``withdrawbot run``: the one place the Slack app, the notifier, the sweep and the worker meet.
 
-Startup refuses, with one line per problem, anything that would fail later in front of people:
-settings (``Settings.problems``), a database not at this code's migration head, a policy that
-does not parse, a Slack token Slack refuses. The policy's hash goes into the audit log whenever it
-changed. Then:
+Startup refuses, with one line per problem, anything that would fail later in front of people
+(``bot.startup``): settings (``Settings.problems``), a database that cannot be reached or is not at
+this code's migration head, a policy that does not parse, a Slack token Slack refuses, a key that
+is not the edgeX account's. Only then is the policy's hash logged (and put into the audit log
+whenever it changed), and the process starts:
 
 * HTTP mode (no ``SLACK_APP_TOKEN``): uvicorn serves the ASGI app of ``bot.slack.app``;
   Socket Mode (``SLACK_APP_TOKEN`` set): slack_bolt's socket handler, no port needed.
@@ -17,6 +18,10 @@ edgeX's private API (a cross-chain quote, history, claimable) says so.
 
 Paper mode starts the embedded simulator here (it needs the worker in the same process to mean
 anything) and marks every Slack message and log line PAPER.
+
+SIGTERM (or Ctrl-C): uvicorn stops accepting and answers the requests in flight (at most
+``HTTP_DRAIN_SECONDS``), then every loop finishes its step and the worker gives back its leases
+(within ``STOP_SECONDS``); ``run.stopped`` is the last line and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -37,13 +42,10 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from starlette.applications import Starlette
 
-from approvals.errors import PolicyError
-from approvals.policy import Policy, load_policy
+from approvals.policy import Policy
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
-from bot.edgex.errors import EdgeXError
 from bot.edgex.signing import StarkKey
 from bot.edgex.wire import log_event
 from bot.metrics import metrics_endpoint
@@ -53,16 +55,23 @@ from bot.slack.app import asgi_app, build_app
 from bot.slack.deferred import AfterAck
 from bot.slack.directory import UserGroups
 from bot.slack.notifier import Notifier
+from bot.startup import (
+    Refused,
+    adopt_policy,
+    check_account,
+    open_checked,
+    read_key,
+    read_policy,
+    slack_team,
+)
 from bot.usecases import UseCases
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange import ExchangeAccess, KeyMismatch
+from bot.worker.exchange import ExchangeAccess
 from bot.worker.loop import Step, Worker
-from storage import audit
-from storage.engine import Database, open_database
+from storage.engine import Database
 
 __all__ = [
     "Mode",
-    "RunRefused",
     "Stack",
     "choose_mode",
     "run",
@@ -71,12 +80,15 @@ __all__ = [
     "slack_loops",
     "slack_side",
     "start_background",
-    "team_of",
 ]
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 30.0
+# Heroku sends SIGKILL 30 s after SIGTERM: answering the HTTP requests in flight and then letting
+# every loop finish its step (a send answered and recorded, a Slack post marked) fit within it.
+HTTP_DRAIN_SECONDS = 5
+STOP_SECONDS = 20.0
 # The notifier as a worker loop has no in-process wakeup from the poller: it drains this often.
 NOTIFY_INTERVAL = 0.5
 
@@ -86,14 +98,6 @@ class Mode(StrEnum):
 
     HTTP = "http"
     SOCKET = "socket"
-
-
-class RunRefused(Exception):
-    """``run`` will not start; ``problems`` are the lines the operator reads."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def choose_mode(settings: Settings) -> Mode:
@@ -129,13 +133,14 @@ class Stack:
 
         Drafts already acked as "drafting" are finished first, while the notifier still runs.
         """
+        deadline = time.monotonic() + STOP_SECONDS
         self.after_ack.close()
         self.stop.set()
         self.notifier.wake()
         if self.worker is not None:
-            self.worker.stop()
+            self.worker.stop(timeout=STOP_SECONDS)
         for thread in self.threads:
-            thread.join(10)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @contextmanager
@@ -186,7 +191,7 @@ def start_background(
     asgi = asgi_app(
         bolt,
         health=lambda: _health(database),
-        metrics=metrics_endpoint(database),
+        metrics=metrics_endpoint(database, worker=worker_config is not None),
     )
     worker = None
     if worker_config is not None:
@@ -324,21 +329,20 @@ def _health(database: Database) -> dict[str, Any]:
 
 
 def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
-    """The ``run`` command until SIGTERM; :class:`RunRefused` if it must not start."""
+    """The ``run`` command until SIGTERM; :class:`Refused` if a start-up check fails."""
     settings = _settings(worker=worker)
     if settings.paper:
         mark_logs_as_paper()
     # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out
     # (KeyboardInterrupt), so the loops below still finish their step and close.
     signal.signal(signal.SIGTERM, _interrupt)
+    mode = choose_mode(settings)
     with ExitStack() as stack:
-        database = _database(settings)
+        database = open_checked(settings)
         stack.callback(database.dispose)
-        policy = _policy(settings)
-        audit.record_policy(database, policy=policy, now=datetime.now(UTC))
-        log_event(log, logging.INFO, "policy.loaded", hash=policy.hash)
+        policy = read_policy(settings)
         slack = slack_client(settings)
-        team_id = team_of(settings, slack)
+        team_id = slack_team(settings, slack)
         key: StarkKey | None = None
         if settings.paper:
             paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
@@ -346,13 +350,19 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         else:
             base_url, account_id = settings.edgex_base_url, settings.edgex_account_id or ""
             if worker:
-                key = settings.load_stark_key()
+                key = read_key(settings)
         public = stack.enter_context(EdgeXPublicClient(base_url))
         private = None
         if key is not None:
             private = stack.enter_context(EdgeXClient(base_url, key=key, account_id=account_id))
-            _check_key(private, key)
-        mode = choose_mode(settings)
+            check_account(
+                private,
+                key,
+                key_setting="the paper key" if settings.paper else settings.key_setting(),
+                base_url=base_url,
+            )
+        # Every check passed: only from here on does the process log and write.
+        adopt_policy(database, policy)
         running = stack.enter_context(
             start_background(
                 database=database,
@@ -387,15 +397,34 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
             mode=mode.value,
             worker=worker,
             exchange="paper" if settings.paper else base_url,
+            account_id=account_id,
             database=database.where,
             channel=settings.channel,
+            team_id=team_id,
+            policy_hash=policy.hash,
         )
-        if mode is Mode.SOCKET:
-            _serve_socket(running.bolt, _secret(settings.slack_app_token))
-        else:
-            uvicorn.Server(
-                uvicorn.Config(running.asgi, host=host, port=port, log_level="warning")
-            ).run()
+        try:
+            if mode is Mode.SOCKET:
+                _serve_socket(running.bolt, _secret(settings.slack_app_token))
+            else:
+                _serve_http(running.asgi, host=host, port=port)
+        except KeyboardInterrupt:
+            log_event(log, logging.INFO, "run.stopping", mode=mode.value)
+        # Leaving the block closes the stack: loops finish their step, leases are given back.
+    log_event(log, logging.INFO, "run.stopped", mode=mode.value)
+
+
+def _serve_http(asgi: Starlette, *, host: str, port: int) -> None:
+    """Serve until SIGTERM; requests in flight then get a few seconds to be answered."""
+    uvicorn.Server(
+        uvicorn.Config(
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=HTTP_DRAIN_SECONDS,
+        )
+    ).run()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -420,7 +449,7 @@ def _settings(*, worker: bool) -> Settings:
     try:
         settings = Settings.load()
     except SettingsError as err:
-        raise RunRefused(err.problems) from None
+        raise Refused(err.problems) from None
     problems = settings.problems(*needs(settings, worker=worker))
     if settings.paper and not worker:
         problems.append(
@@ -428,48 +457,13 @@ def _settings(*, worker: bool) -> Settings:
             "web-only process (--no-worker) needs a real EDGEX_BASE_URL"
         )
     if problems:
-        raise RunRefused(problems)
+        raise Refused(problems)
     return settings
-
-
-def _database(settings: Settings) -> Database:
-    return open_database(settings.database_url)
-
-
-def _policy(settings: Settings) -> Policy:
-    try:
-        return load_policy(settings.policy_path)
-    except PolicyError as err:
-        raise RunRefused([f"{settings.policy_path}: {err}"]) from None
-    except OSError as err:
-        raise RunRefused([f"{settings.policy_path}: {err.strerror or err}"]) from None
 
 
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client of ``SLACK_BOT_TOKEN`` at ``SLACK_API_URL``."""
     return WebClient(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
-
-
-def team_of(settings: Settings, slack: WebClient) -> str:
-    """The workspace allowed to act: SLACK_TEAM_ID, else the token's own (auth.test)."""
-    try:
-        answer = slack.auth_test()
-    except SlackApiError as err:
-        raise RunRefused(
-            [f"SLACK_BOT_TOKEN is refused by Slack ({err.response.get('error', 'error')})"]
-        ) from None
-    except (SlackClientError, OSError) as err:
-        raise RunRefused([f"Slack cannot be reached at {settings.slack_api_url}: {err}"]) from None
-    return settings.slack_team_id or str(answer.get("team_id", ""))
-
-
-def _check_key(client: EdgeXClient, key: StarkKey) -> None:
-    try:
-        ExchangeAccess(client, key).check_key()
-    except KeyMismatch as err:
-        raise RunRefused([str(err)]) from None
-    except EdgeXError as err:
-        raise RunRefused([f"cannot read the edgeX account: {err}"]) from None
 
 
 def _secret(value: Any) -> str:

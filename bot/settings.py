@@ -16,6 +16,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -121,6 +122,11 @@ class Settings(BaseSettings):
         if (Need.EXCHANGE in needs or Need.SIGNING in needs) and not self.paper:
             if not self.edgex_base_url.startswith(("https://", "http://")):
                 found.append("EDGEX_BASE_URL must be an http(s) URL or 'paper'")
+            elif urlsplit(self.edgex_base_url).path not in ("", "/") or "?" in self.edgex_base_url:
+                found.append(
+                    "EDGEX_BASE_URL must be the exchange's root URL without a path, e.g. "
+                    "https://pro.edgex.exchange"
+                )
             if not (self.edgex_account_id or "").isdigit():
                 found.append("EDGEX_ACCOUNT_ID is not set (the numeric edgeX account id)")
         if Need.SIGNING in needs and not self.paper:
@@ -135,6 +141,10 @@ class Settings(BaseSettings):
         problems = self.problems(*needs)
         if problems:
             raise SettingsError(problems)
+
+    def key_setting(self) -> str:
+        """The setting the L2 key is read from, to name it in messages (never its value)."""
+        return KEY_FILE_ENV if os.environ.get(KEY_FILE_ENV) else KEY_ENV
 
     def load_stark_key(self) -> StarkKey:
         """The account's L2 key from ``EDGEX_STARK_PRIVATE_KEY`` or the file it names.

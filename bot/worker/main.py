@@ -1,9 +1,14 @@
-"""``withdrawbot worker``: settings, the startup checks, then the loops until SIGTERM.
+"""``withdrawbot worker``: settings, the start-up checks, then the loops until SIGTERM.
 
-The key is read here and nowhere else (``Settings.load_stark_key``). Before anything is signed,
-the account's l2Key at edgeX must equal the key's (as integers): a wrong key would sign bodies
-edgeX refuses at best, and for another account at worst. In paper mode the embedded simulator
-and its paper key stand in for edgeX, and every log line says PAPER.
+The checks are ``bot.startup``'s, in the order ``run`` makes them (settings, database, policy,
+Slack's answer to the token, the key against the account's l2Key), each refusing in one line
+before anything is logged or written. The key is read here and nowhere else in the Procfile
+split. In paper mode the embedded simulator and its paper key stand in for edgeX, and every log
+line says PAPER.
+
+SIGTERM lets each loop finish its step (a send answered and recorded, a poll written, a Slack
+post marked), then every lease this worker holds is given back and ``worker.stopped`` logged,
+within ``bot.runner.STOP_SECONDS`` (Heroku kills 30 s after SIGTERM).
 
 With Slack settings (``SLACK_BOT_TOKEN`` or ``WITHDRAWBOT_CHANNEL`` set) the worker also runs the
 Slack notifier and the expiry / reminder sweep (``bot.runner.slack_loops``), so that a web-only
@@ -18,23 +23,34 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import FrameType
 
-from approvals.errors import PolicyError, UnresolvedHandle
+from slack_sdk import WebClient
+
+from approvals.errors import UnresolvedHandle
 from approvals.membership import Membership, resolve_membership
-from approvals.policy import Policy, load_policy
+from approvals.policy import Policy
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
-from bot.edgex.errors import EdgeXError
 from bot.edgex.wire import log_event
+from bot.metrics import serve_metrics
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
-from bot.runner import RunRefused, slack_client, slack_loops, slack_side, team_of
+from bot.runner import STOP_SECONDS, slack_client, slack_loops, slack_side
 from bot.settings import Need, Settings
+from bot.startup import (
+    Refused,
+    adopt_policy,
+    check_account,
+    load_settings,
+    open_checked,
+    read_key,
+    read_policy,
+    slack_team,
+)
 from bot.worker.config import WorkerConfig, default_owner
-from bot.worker.exchange import ExchangeAccess, KeyMismatch
+from bot.worker.exchange import ExchangeAccess
 from bot.worker.loop import Step, Worker
-from storage import audit
-from storage.engine import Database, open_database
+from storage.engine import Database
 
 __all__ = ["WorkerRefused", "run_worker", "static_membership"]
 
@@ -46,28 +62,31 @@ def static_membership(policy: Policy) -> Membership:
     return resolve_membership(policy, {})
 
 
-class WorkerRefused(Exception):
-    """The worker will not start; the message is the one line the operator sees."""
+class WorkerRefused(Refused):
+    """The worker will not start for a reason only the worker has (a policy it cannot resolve)."""
 
 
-def run_worker(*, lease_seconds: float, name: str | None) -> None:
-    """The worker command, until SIGTERM; ``WorkerRefused`` if it must not start."""
-    settings = Settings.load()
-    settings.require(Need.DATABASE, Need.SIGNING)
+def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | None = None) -> None:
+    """The worker command, until SIGTERM; :class:`Refused` if a start-up check fails.
+
+    ``metrics_port`` serves ``/metrics`` from this process too (its send and poll counters are
+    only here); the web process serves the same database gauges.
+    """
+    settings = load_settings(Need.DATABASE, Need.SIGNING)
     slack = settings.slack_bot_token is not None or settings.channel is not None
     if slack and (problems := settings.problems(Need.SLACK)):
-        raise WorkerRefused("\n".join(problems))
-    try:
-        policy = load_policy(settings.policy_path)
-        if not slack:
+        raise Refused(problems)
+    policy = read_policy(settings)
+    if not slack:
+        try:
             static_membership(policy)
-    except UnresolvedHandle as err:
-        raise WorkerRefused(
-            f"{err}; without Slack settings the worker cannot ask Slack who is in a user group "
-            "(set SLACK_BOT_TOKEN and WITHDRAWBOT_CHANNEL, or run withdrawbot run)"
-        ) from None
-    except PolicyError as err:
-        raise WorkerRefused(f"{settings.policy_path}: {err}") from None
+        except UnresolvedHandle as err:
+            raise WorkerRefused(
+                [
+                    f"{err}; without Slack settings the worker cannot ask Slack who is in a user "
+                    "group (set SLACK_BOT_TOKEN and WITHDRAWBOT_CHANNEL, or run withdrawbot run)"
+                ]
+            ) from None
     config = WorkerConfig(
         owner=name or default_owner(),
         lease=timedelta(seconds=lease_seconds),
@@ -76,34 +95,43 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
         watch_interval=max(settings.poll_interval, 30.0),
     )
     with ExitStack() as stack:
-        database = open_database(settings.database_url)
+        database = open_checked(settings)
         stack.callback(database.dispose)
+        slack_web = slack_client(settings) if slack else None
+        team_id = slack_team(settings, slack_web) if slack_web is not None else None
         if settings.paper:
             mark_logs_as_paper()
             paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
             key, base_url, account_id = paper.key, paper.base_url, PAPER_ACCOUNT_ID
         else:
-            key = settings.load_stark_key()
+            key = read_key(settings)
             base_url, account_id = settings.edgex_base_url, settings.edgex_account_id or ""
         client = stack.enter_context(EdgeXClient(base_url, key=key, account_id=account_id))
-        exchange = ExchangeAccess(client, key)
-        try:
-            exchange.check_key()
-        except KeyMismatch as err:
-            raise WorkerRefused(str(err)) from None
-        except EdgeXError as err:
-            raise WorkerRefused(f"cannot read the edgeX account: {err}") from None
-        audit.record_policy(database, policy=policy, now=datetime.now(UTC))
+        check_account(
+            client,
+            key,
+            key_setting="the paper key" if settings.paper else settings.key_setting(),
+            base_url=base_url,
+        )
+        # Every check passed: only from here on does the process log and write.
+        adopt_policy(database, policy)
         extra_loops, membership = (
             _slack_side(
-                settings, stack, database=database, policy=policy, client=client, base_url=base_url
+                settings,
+                stack,
+                database=database,
+                policy=policy,
+                client=client,
+                base_url=base_url,
+                slack=slack_web,
+                team_id=team_id or "",
             )
-            if slack
+            if slack_web is not None
             else ([], static_membership)
         )
         worker = Worker(
             database=database,
-            exchange=exchange,
+            exchange=ExchangeAccess(client, key),
             config=config,
             policy=policy,
             membership=membership,
@@ -117,6 +145,8 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        if metrics_port is not None:
+            serve_metrics(database, port=metrics_port, worker=True)
         log_event(
             log,
             logging.INFO,
@@ -129,8 +159,12 @@ def run_worker(*, lease_seconds: float, name: str | None) -> None:
             poll_interval_s=config.poll_interval,
             poll_batch=config.poll_batch,
             slack=[name for name, _, _ in extra_loops],
+            policy_hash=policy.hash,
+            metrics_port=metrics_port,
         )
-        worker.run()
+        worker.start()
+        worker.stop_event.wait()
+        worker.stop(timeout=STOP_SECONDS)
 
 
 def _slack_side(
@@ -141,16 +175,13 @@ def _slack_side(
     policy: Policy,
     client: EdgeXClient,
     base_url: str,
+    slack: WebClient,
+    team_id: str,
 ) -> tuple[list[tuple[str, Step, float]], Callable[[Policy], Membership]]:
     """The notifier and sweep loops, and membership with user groups resolved through Slack.
 
     Built from the same use cases ``withdrawbot run`` uses, so both resolve groups alike.
     """
-    slack = slack_client(settings)
-    try:
-        team_id = team_of(settings, slack)
-    except RunRefused as err:
-        raise WorkerRefused(str(err)) from None
     ops, notifier = slack_side(
         database=database,
         policy=policy,

@@ -26,6 +26,7 @@ from approvals.lifecycle import State, Trigger
 from bot.edgex.models import AssetOrder, CrossWithdraw, NormalWithdraw
 from bot.edgex.statuses import FAILURES, SUCCESS
 from bot.edgex.wire import log_event
+from bot.metrics import POLL_ERRORS
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import failure_note, status_detail
@@ -167,6 +168,9 @@ class Poller:
                             withdraw_id=missing.exchange_withdraw_id,
                         )
             changes += self.reconcile_once()
+        except Exception:
+            POLL_ERRORS.inc()
+            raise
         finally:
             tracking.release_leases(
                 self.database, owner=self.owner, request_ids=[t.request_id for t in claimed]

@@ -30,6 +30,7 @@ from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
+from bot.metrics import SEND_ERRORS, SENDS
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
@@ -199,9 +200,11 @@ class Submitter:
             except LeaseLost:
                 log_event(log, logging.WARNING, "worker.lease_lost", request_id=request_id)
                 return
+            SENDS.inc()
             try:
                 withdraw_id = self.exchange.send(submission)
             except EdgeXError as err:
+                SEND_ERRORS.labels(error=type(err).__name__).inc()
                 err.attempts = attempt
                 if err.retryable or err.outcome_unknown:
                     sent = sent or err.outcome_unknown

@@ -84,7 +84,7 @@ def test_unmigrated_database_bad_policy_and_refused_token(
         assert main(["run"]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1
-        assert err[0].startswith("withdrawbot run: policy.toml: ")
+        assert err[0].startswith("withdrawbot run: WITHDRAWBOT_POLICY policy.toml: ")
         shutil.copyfile(POLICY, tmp_path / "policy.toml")
         assert main(["run"]) == 1
         assert capsys.readouterr().err.strip() == (

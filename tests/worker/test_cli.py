@@ -42,5 +42,7 @@ def test_an_account_the_key_does_not_belong_to_is_refused_in_one_line(
     )
     assert worker.process.wait(20) == 1
     [line] = [x for x in worker.output().splitlines() if x.startswith("withdrawbot worker:")]
-    assert line.startswith("withdrawbot worker: cannot read the edgeX account: ")
-    assert "AUTH_SIGNATURE_INVALID" in line
+    assert line == (
+        "withdrawbot worker: EDGEX_STARK_PRIVATE_KEY is not the L2 key of edgeX account 777: "
+        "edgeX refused its signature (AUTH_SIGNATURE_INVALID)"
+    )
