@@ -192,6 +192,7 @@ def start_background(
         bolt,
         health=lambda: _health(database),
         metrics=metrics_endpoint(database, worker=worker_config is not None),
+        after_ack=after_ack,
     )
     worker = None
     if worker_config is not None:

@@ -25,9 +25,11 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.slack.deferred import AFTER_ACK, AfterAck
 from bot.slack.listeners import OPERATIONS, actions, commands, home, views
@@ -89,8 +91,12 @@ def asgi_app(
     *,
     health: Callable[[], dict[str, Any]],
     metrics: Callable[[], tuple[bytes, str]],
+    after_ack: AfterAck | None = None,
 ) -> Starlette:
-    """One ASGI app: Slack's requests, a health check, and Prometheus metrics."""
+    """One ASGI app: Slack's requests, a health check, and Prometheus metrics.
+
+    Work handed to ``after_ack`` waits while Slack requests are being answered here.
+    """
 
     async def events(request: Request) -> Response:
         body = await request.body()
@@ -115,8 +121,29 @@ def asgi_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
             Route("/", not_found),
-        ]
+        ],
+        middleware=[Middleware(_Answering, after_ack=after_ack)] if after_ack else [],
     )
+
+
+class _Answering:
+    """Counts a Slack request as being answered until its ack is written back to Slack.
+
+    The count ends when the response has been sent, not when Bolt returns it: the event loop
+    still needs the interpreter to write the ack, and after-ack work starting earlier would take
+    it for 5 ms at a time.
+    """
+
+    def __init__(self, app: ASGIApp, after_ack: AfterAck) -> None:
+        self.app = app
+        self.after_ack = after_ack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
+            await self.app(scope, receive, send)
+            return
+        with self.after_ack.acking():
+            await self.app(scope, receive, send)
 
 
 def _kind(body: dict[str, Any]) -> str:
