@@ -35,6 +35,8 @@ Admin API (JSON in, JSON out; no auth, so bind to loopback only)::
                             "ethAddress"?: "0x.."}                       create an account
     POST   /_sim/quote     {"chainId"?: "42161" | "*", "lpAccountId"?, "crossWithdrawL2Key"?,
                             "fee"?, "crossWithdrawMaxAmount"?}           set the cross quote
+                           {"chainId"?, "refuse": {"code", "msg"?} | null}
+                                   getCrossWithdrawSignInfo answers that error (null: quotes again)
     POST   /_sim/fates     {"outcome": "success" | "risk_check_failure" | "censor_failure"
                             | "censor_account_rejected" | "transfer_rejected" | "l2_rejected"
                             | "l1_submit_rejected" | "l1_rejected" | "balance_not_enough",

@@ -122,6 +122,8 @@ class Books:
     accounts: dict[str, Account] = field(default_factory=dict)
     withdrawals: dict[str, Withdrawal] = field(default_factory=dict)
     quotes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per chain id (or "*"): the error code and message getCrossWithdrawSignInfo answers with.
+    quote_refusals: dict[str, dict[str, str]] = field(default_factory=dict)
     pending_fates: list[Fate] = field(default_factory=list)
     fates_by_client_id: dict[str, Fate] = field(default_factory=dict)
     clock_offset_ms: int = 0
@@ -199,6 +201,8 @@ class Exchange:
 
     def set_quote(self, spec: dict[str, Any]) -> dict[str, str]:
         chain = str(spec.get("chainId", "*"))
+        if "refuse" in spec:
+            self._set_refusal(chain, spec["refuse"])
         quote = {**DEFAULT_QUOTE, **self.books.quotes.get(chain, {})}
         for name in DEFAULT_QUOTE:
             if name in spec:
@@ -208,6 +212,20 @@ class Exchange:
         signing.parse_l2_key(quote["crossWithdrawL2Key"])
         self.books.quotes[chain] = quote
         return quote
+
+    def _set_refusal(self, chain: str, refusal: object) -> None:
+        """``{"code", "msg"?}`` makes the quote for ``chain`` an error answer; ``null`` lifts it."""
+        if refusal is None:
+            self.books.quote_refusals.pop(chain, None)
+            return
+        if not isinstance(refusal, dict) or not isinstance(refusal.get("code"), str):
+            raise ApiError(
+                "INVALID_PARAMETER", "refuse must be {code, msg?} or null", {"field": "refuse"}
+            )
+        self.books.quote_refusals[chain] = {
+            "code": refusal["code"],
+            "msg": str(refusal.get("msg") or "the liquidity provider will not quote this"),
+        }
 
     def script_fate(self, spec: dict[str, Any]) -> Fate:
         outcome = str(spec.get("outcome", SUCCESS))
@@ -385,6 +403,9 @@ class Exchange:
     def sign_info(self, chain_id: str, amount: str) -> dict[str, str]:
         self._chain(chain_id)
         _decimal(amount, "amount")
+        refusal = self.books.quote_refusals.get(chain_id) or self.books.quote_refusals.get("*")
+        if refusal is not None:
+            raise ApiError(refusal["code"], refusal["msg"], {"chainId": chain_id})
         return {
             **DEFAULT_QUOTE,
             **self.books.quotes.get("*", {}),
@@ -858,6 +879,7 @@ def _load(path: Path) -> Books:
             for k, v in raw["withdrawals"].items()
         },
         quotes=raw["quotes"],
+        quote_refusals=raw.get("quote_refusals", {}),
         pending_fates=[Fate(**f) for f in raw["pending_fates"]],
         fates_by_client_id={k: Fate(**f) for k, f in raw["fates_by_client_id"].items()},
         clock_offset_ms=raw["clock_offset_ms"],
