@@ -102,23 +102,26 @@ def claim(
     now: datetime,
     lease_for: timedelta,
     limit: int = 10,
+    exclude: Collection[int] = (),
 ) -> list[StoredRequest]:
-    """Lease up to ``limit`` requests in ``states`` that nobody holds a live lease on."""
+    """Lease up to ``limit`` requests in ``states`` that nobody holds a live lease on.
+
+    ``exclude`` are requests the caller means to leave alone for now (waiting out a backoff).
+    """
     now = utc(now)
     with database.write() as session:
+        query = select(col(RequestRow.id)).where(
+            col(RequestRow.state).in_([state.value for state in states]),
+            or_(
+                col(RequestRow.lease_until).is_(None),
+                col(RequestRow.lease_until) <= now,
+            ),
+        )
+        if exclude:
+            query = query.where(col(RequestRow.id).not_in(list(exclude)))
         ids = list(
             session.exec(
-                select(col(RequestRow.id))
-                .where(
-                    col(RequestRow.state).in_([state.value for state in states]),
-                    or_(
-                        col(RequestRow.lease_until).is_(None),
-                        col(RequestRow.lease_until) <= now,
-                    ),
-                )
-                .order_by(col(RequestRow.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+                query.order_by(col(RequestRow.id)).limit(limit).with_for_update(skip_locked=True)
             ).all()
         )
         if not ids:

@@ -38,7 +38,7 @@ class SendRetry:
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    """Timings of the three loops.
+    """Timings of the worker's loops.
 
     ``lease`` is how long another replica waits before it takes over a crashed worker's
     request; every send renews it first, so it only needs to outlast one send and its backoff.
@@ -48,6 +48,9 @@ class WorkerConfig:
     lease: timedelta = timedelta(seconds=60)
     submit_tick: float = 2.0
     submit_batch: int = 5
+    # Drafts waiting for their LP quote are looked for this often (a person is waiting).
+    quote_tick: float = 1.0
+    quote_batch: int = 10
     poll_interval: float = 5.0
     poll_batch: int = 50
     poll_claim: int = 1_000

@@ -1,4 +1,4 @@
-"""The worker process: submitter, poller and account watch, each in its own thread.
+"""The worker process: submitter, poller, quoter and account watch, each in its own thread.
 
 Each loop runs one step at a time and checks ``stop`` between steps, so a SIGTERM lets the step
 in progress finish (a send in flight is answered and recorded) and then every lease this worker
@@ -25,6 +25,7 @@ from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.poller import Poller
+from bot.worker.quoter import Quoter
 from bot.worker.submitter import Submitter
 from bot.worker.wakeup import Wakeup, listen
 from bot.worker.watch import AccountWatch
@@ -63,6 +64,13 @@ class Worker:
             stop=self.stop_event,
         )
         self.poller = Poller(self.database, self.exchange, self.config, stop=self.stop_event)
+        self.quoter = Quoter(
+            self.database,
+            self.exchange,
+            self.config,
+            policy=lambda: self.policy,
+            stop=self.stop_event,
+        )
         self.watch = AccountWatch(self.database, self.exchange, self.config, stop=self.stop_event)
 
     def _submit_step(self) -> bool:
@@ -72,6 +80,9 @@ class Worker:
         self.poller.run_once()
         return False
 
+    def _quote_step(self) -> bool:
+        return self.quoter.run_once() >= self.config.quote_batch
+
     def _watch_step(self) -> bool:
         self.watch.run_once()
         return False
@@ -80,6 +91,7 @@ class Worker:
         loops: list[tuple[str, Step, Callable[[float], bool]]] = [
             ("submitter", self._submit_step, self._submit_pause),
             ("poller", self._poll_step, self._pause(self.config.poll_interval)),
+            ("quoter", self._quote_step, self._pause(self.config.quote_tick)),
             ("watch", self._watch_step, self._pause(self.config.watch_interval)),
             *((name, step, self._pause(every)) for name, step, every in self.extra_loops),
         ]
@@ -141,7 +153,7 @@ class Worker:
             thread.join(timeout)
         released = sum(
             tracking.release_leases(self.database, owner=f"{self.config.owner}/{part}")
-            for part in ("submit", "poll", "reconcile")
+            for part in ("submit", "poll", "reconcile", "quote")
         )
         log_event(log, logging.INFO, "worker.stopped", owner=self.config.owner, released=released)
 
