@@ -5,9 +5,9 @@ the command prints each line on stderr and exits 1, without a traceback. A line 
 secret value: tokens, the signing secret and the key are named by their setting, never shown.
 
 The checks run before the process logs or writes anything (the policy's audit row, a lease, a
-Slack post), so a refused start leaves nothing behind but its line. The exchange client logs each
-call it makes; during the account check those lines are held back, since the check's own line
-(or, on success, ``edgex.account_checked``) says what they would.
+Slack post), so a refused start leaves nothing behind but its line. The exchange and Slack
+clients log each call they make (and slack_sdk each retry); during a check those lines are held
+back, since the check's own line says what they would.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The exchange's own call-by-call log lines, held back while the account is checked.
+# The clients' own call-by-call log lines (and slack_sdk's retries), held back during a check.
 _EXCHANGE_LOGGER = "bot.edgex"
+_SLACK_LOGGER = "slack_sdk"
 
 
 class Refused(Exception):
@@ -143,12 +144,13 @@ def slack_team(settings: Settings, slack: WebClient) -> str:
     ``SLACK_TEAM_ID`` when set, else the token's own workspace.
     """
     try:
-        answer = slack.auth_test()
+        with _held_back(_SLACK_LOGGER):
+            answer = slack.auth_test()
     except SlackApiError as err:
         code = err.response.get("error", "error") if err.response is not None else "error"
         raise Refused([f"SLACK_BOT_TOKEN is refused by Slack ({code})"]) from None
     except (SlackClientError, OSError) as err:
-        reason = type(err).__name__ if isinstance(err, SlackClientError) else err.strerror or err
+        reason = getattr(err, "reason", None) or err.strerror if isinstance(err, OSError) else err
         raise Refused(
             [f"Slack cannot be reached at SLACK_API_URL {settings.slack_api_url}: {reason}"]
         ) from None
@@ -173,9 +175,7 @@ def check_account(
     except EdgeXAPIError as err:
         raise Refused([_api_refusal(err, account_id, key_setting, where)]) from None
     except (EdgeXHTTPError, EdgeXMalformedResponse) as err:
-        raise Refused(
-            [f"{where} does not answer as edgeX's StarkEx V1 API: {err}"]
-        ) from None
+        raise Refused([f"{where} does not answer as edgeX's StarkEx V1 API: {err}"]) from None
     except EdgeXTransportError as err:
         raise Refused([f"edgeX cannot be reached at {where}: {err}"]) from None
     except EdgeXError as err:

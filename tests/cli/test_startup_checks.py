@@ -1,0 +1,348 @@
+"""Each misconfiguration stops ``withdrawbot run`` / ``withdrawbot worker`` with one line.
+
+The real commands run as processes against the loopback edgeX simulator and Slack stand-in,
+with settings that start cleanly except for the one thing each case breaks. Every refusal must:
+exit 1, write exactly one line on stderr naming the problem, no traceback, and never show a
+secret (a token, the signing secret, the key, a database password) on stdout or stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.edgex.signing import StarkKey
+from bot.edgex.simulator import SimulatorServer
+from bot.slack.standin import SlackStandIn
+from tests.edgex.vectors import vector_key, vectors
+from tests.test_settings import ALL
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ROOT / "policy.example.toml"
+KEY: str = vectors()["key"]["stark_private_key_hex_as_passed_to_sdk"]
+ACCOUNT = "543429922991899150"
+OTHER_ACCOUNT = "777"  # exists at the simulator, with another key
+SIGNING_SECRET = "signing-secret-that-must-not-leak"
+WRONG_TOKEN = "xoxb-a-token-slack-does-not-know-0123456789"
+DB_PASSWORD = "database-password-that-must-not-leak"
+CHANNEL = "C0TREASURY"
+
+RUN = ("run", "--port", "0")
+WEB_ONLY = ("run", "--no-worker", "--port", "0")
+WORKER = ("worker",)
+
+
+@dataclass
+class Places:
+    """Everything a case may point a setting at."""
+
+    sim: str
+    slack: str
+    slack_api: str
+    bot_token: str
+    home: Path
+    database: Path
+    closed_port: int
+
+
+@dataclass(frozen=True)
+class Case:
+    """One broken setting: how the environment changes, and the line it must give."""
+
+    change: Callable[[Places], dict[str, str | None]]
+    line: Callable[[Places], str]
+    exact: bool = True
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def exchange() -> Iterator[str]:
+    with SimulatorServer() as sim:
+        httpx.post(
+            f"{sim.url}/_sim/accounts", json={"l2Key": vector_key().l2_key, "accountId": ACCOUNT}
+        ).raise_for_status()
+        httpx.post(
+            f"{sim.url}/_sim/accounts",
+            json={"l2Key": StarkKey.from_int(12345).l2_key, "accountId": OTHER_ACCOUNT},
+        ).raise_for_status()
+        yield sim.url
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        standin.workspace.add_channel(CHANNEL, "treasury")
+        yield standin
+
+
+@pytest.fixture
+def places(exchange: str, slack: SlackStandIn, tmp_path: Path, sqlite_template: Path) -> Places:
+    home = tmp_path / "home"
+    home.mkdir()
+    database = home / "withdrawbot.db"
+    shutil.copyfile(sqlite_template, database)
+    shutil.copyfile(POLICY, home / "policy.toml")
+    return Places(
+        sim=exchange,
+        slack=slack.url,
+        slack_api=slack.api_url,
+        bot_token=slack.bot_token,
+        home=home,
+        database=database,
+        closed_port=_closed_port(),
+    )
+
+
+def _environment(places: Places, change: dict[str, str | None]) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in ALL}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN=places.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=places.slack_api,
+        WITHDRAWBOT_CHANNEL=CHANNEL,
+        EDGEX_BASE_URL=places.sim,
+        EDGEX_ACCOUNT_ID=ACCOUNT,
+        EDGEX_STARK_PRIVATE_KEY=KEY,
+        DATABASE_URL=f"sqlite:///{places.database}",
+        WITHDRAWBOT_POLICY=str(places.home / "policy.toml"),
+    )
+    for name, value in change.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _key_file(places: Places, text: str) -> str:
+    path = places.home / "l2.key"
+    path.write_text(text)
+    return str(path)
+
+
+def _policy_file(places: Places, text: str) -> str:
+    path = places.home / "broken.toml"
+    path.write_text(text)
+    return str(path)
+
+
+NOT_HEX = "the L2 private key is not hexadecimal (expected up to 64 hex digits, 0x optional)"
+
+CASES: dict[str, Case] = {
+    "missing bot token": Case(
+        lambda p: {"SLACK_BOT_TOKEN": None}, lambda p: "SLACK_BOT_TOKEN is not set"
+    ),
+    "token Slack refuses": Case(
+        lambda p: {"SLACK_BOT_TOKEN": WRONG_TOKEN},
+        lambda p: "SLACK_BOT_TOKEN is refused by Slack (invalid_auth)",
+    ),
+    "Slack unreachable": Case(
+        lambda p: {"SLACK_API_URL": f"http://127.0.0.1:{p.closed_port}/api/"},
+        lambda p: (
+            f"Slack cannot be reached at SLACK_API_URL http://127.0.0.1:{p.closed_port}/api/: "
+        ),
+        exact=False,
+    ),
+    "missing channel": Case(
+        lambda p: {"WITHDRAWBOT_CHANNEL": None},
+        lambda p: "WITHDRAWBOT_CHANNEL is not set (the channel id, e.g. C0123ABCD)",
+    ),
+    "missing key": Case(
+        lambda p: {"EDGEX_STARK_PRIVATE_KEY": None},
+        lambda p: (
+            "EDGEX_STARK_PRIVATE_KEY or EDGEX_STARK_PRIVATE_KEY_FILE is not set "
+            "(the L2 private key)"
+        ),
+    ),
+    "key not hex": Case(
+        lambda p: {"EDGEX_STARK_PRIVATE_KEY": KEY[:-2] + "zz"},
+        lambda p: f"EDGEX_STARK_PRIVATE_KEY: {NOT_HEX}",
+    ),
+    "key file missing": Case(
+        lambda p: {
+            "EDGEX_STARK_PRIVATE_KEY": None,
+            "EDGEX_STARK_PRIVATE_KEY_FILE": str(p.home / "no-such.key"),
+        },
+        lambda p: (
+            f"EDGEX_STARK_PRIVATE_KEY_FILE: cannot read {p.home / 'no-such.key'}: "
+            "No such file or directory"
+        ),
+    ),
+    "key file not hex": Case(
+        lambda p: {
+            "EDGEX_STARK_PRIVATE_KEY": None,
+            "EDGEX_STARK_PRIVATE_KEY_FILE": _key_file(p, f"{KEY[:-1]}g\n"),
+        },
+        lambda p: f"EDGEX_STARK_PRIVATE_KEY_FILE: {NOT_HEX}",
+    ),
+    "key not the account's": Case(
+        lambda p: {"EDGEX_ACCOUNT_ID": OTHER_ACCOUNT},
+        lambda p: (
+            f"EDGEX_STARK_PRIVATE_KEY is not the L2 key of edgeX account {OTHER_ACCOUNT}: "
+            "edgeX refused its signature (AUTH_SIGNATURE_INVALID)"
+        ),
+    ),
+    "key file not the account's": Case(
+        lambda p: {
+            "EDGEX_ACCOUNT_ID": OTHER_ACCOUNT,
+            "EDGEX_STARK_PRIVATE_KEY": None,
+            "EDGEX_STARK_PRIVATE_KEY_FILE": _key_file(p, KEY),
+        },
+        lambda p: (
+            f"EDGEX_STARK_PRIVATE_KEY_FILE is not the L2 key of edgeX account "
+            f"{OTHER_ACCOUNT}: edgeX refused its signature (AUTH_SIGNATURE_INVALID)"
+        ),
+    ),
+    "account not found": Case(
+        lambda p: {"EDGEX_ACCOUNT_ID": "999"},
+        lambda p: (
+            f"EDGEX_ACCOUNT_ID 999: edgeX at EDGEX_BASE_URL {p.sim} has no such account "
+            "on its StarkEx V1 API (ACCOUNT_NOT_FOUND)"
+        ),
+    ),
+    "not the StarkEx V1 API": Case(
+        lambda p: {"EDGEX_BASE_URL": p.slack},
+        lambda p: f"EDGEX_BASE_URL {p.slack} does not answer as edgeX's StarkEx V1 API: ",
+        exact=False,
+    ),
+    "edgeX unreachable": Case(
+        lambda p: {"EDGEX_BASE_URL": f"http://127.0.0.1:{p.closed_port}"},
+        lambda p: f"edgeX cannot be reached at EDGEX_BASE_URL http://127.0.0.1:{p.closed_port}: ",
+        exact=False,
+    ),
+    "base URL with a path": Case(
+        lambda p: {"EDGEX_BASE_URL": f"{p.sim}/api/v1"},
+        lambda p: (
+            "EDGEX_BASE_URL must be the exchange's root URL without a path, e.g. "
+            "https://pro.edgex.exchange"
+        ),
+    ),
+    "unmigrated database": Case(
+        lambda p: {"DATABASE_URL": f"sqlite:///{p.home / 'fresh.db'}"},
+        lambda p: (
+            f"the database at {p.home / 'fresh.db'} is not migrated (run: withdrawbot migrate)"
+        ),
+    ),
+    "SQLite in a missing directory": Case(
+        lambda p: {"DATABASE_URL": f"sqlite:///{p.home / 'nowhere' / 'withdrawbot.db'}"},
+        lambda p: (
+            f"DATABASE_URL: the directory {p.home / 'nowhere'} of the SQLite database "
+            "does not exist"
+        ),
+    ),
+    "PostgreSQL unreachable": Case(
+        lambda p: {
+            "DATABASE_URL": f"postgres://withdrawbot:{DB_PASSWORD}@127.0.0.1:{p.closed_port}/wb"
+        },
+        lambda p: (
+            f"the database at postgresql+psycopg://withdrawbot:***@127.0.0.1:"
+            f"{p.closed_port}/wb cannot be reached: connection failed: "
+        ),
+        exact=False,
+    ),
+    "malformed policy": Case(
+        lambda p: {
+            "WITHDRAWBOT_POLICY": _policy_file(
+                p,
+                POLICY.read_text().replace(
+                    '{ group = "treasury", count = 1 }', '{ group = "treasury", count = 0 }'
+                ),
+            )
+        },
+        lambda p: (
+            f"WITHDRAWBOT_POLICY {p.home / 'broken.toml'}: coins.USDT.tiers[0].require[0].count: "
+        ),
+        exact=False,
+    ),
+    "policy not TOML": Case(
+        lambda p: {"WITHDRAWBOT_POLICY": _policy_file(p, "version = 1\n[groups\n")},
+        lambda p: f"WITHDRAWBOT_POLICY {p.home / 'broken.toml'}: ",
+        exact=False,
+    ),
+    "policy file missing": Case(
+        lambda p: {"WITHDRAWBOT_POLICY": str(p.home / "none.toml")},
+        lambda p: (
+            f"WITHDRAWBOT_POLICY {p.home / 'none.toml'}: file: cannot be read: "
+            "No such file or directory"
+        ),
+    ),
+    "missing signing secret": Case(
+        lambda p: {"SLACK_SIGNING_SECRET": None},
+        lambda p: (
+            "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; set SLACK_APP_TOKEN to "
+            "use Socket Mode instead)"
+        ),
+    ),
+}
+
+# What each command checks: the worker serves no HTTP (no signing secret); the web-only process
+# never reads the key, so neither the key nor the account is its business.
+KEY_CASES = {
+    "missing key",
+    "key not hex",
+    "key file missing",
+    "key file not hex",
+    "key not the account's",
+    "key file not the account's",
+    "account not found",
+    "not the StarkEx V1 API",
+    "edgeX unreachable",
+}
+APPLIES = {
+    RUN: set(CASES),
+    WEB_ONLY: set(CASES) - KEY_CASES,
+    WORKER: set(CASES) - {"missing signing secret"},
+}
+LABELS = {RUN: "run", WEB_ONLY: "run-no-worker", WORKER: "worker"}
+PARAMS = [
+    pytest.param(command, name, id=f"{LABELS[command]}: {name}")
+    for command, names in APPLIES.items()
+    for name in CASES
+    if name in names
+]
+
+
+@pytest.mark.parametrize(("command", "name"), PARAMS)
+def test_a_misconfiguration_stops_startup_with_one_line(
+    places: Places, command: tuple[str, ...], name: str
+) -> None:
+    case = CASES[name]
+    env = _environment(places, case.change(places))
+    result = subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "bot.cli", *command],
+        env=env,
+        cwd=places.home,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    expected = f"withdrawbot {command[0]}: {case.line(places)}"
+    if case.exact:
+        assert lines[0] == expected
+    else:
+        assert lines[0].startswith(expected), lines[0]
+        assert len(lines[0]) > len(expected), "the line says why"
+    assert "Traceback" not in output
+    for secret in (KEY[:16], SIGNING_SECRET, WRONG_TOKEN, places.bot_token, DB_PASSWORD):
+        assert secret not in output
