@@ -15,7 +15,9 @@ draft of the one before is finished, and each burst's drafts compete with its ac
 How long a burst takes to finish (from its start to the last message posted) is printed beside
 the ack figures.
 
-Figures: p50 of requests sent one at a time, p99 over bursts of 50 concurrent requests.
+The two apps take turns (a request alone, or a burst, to one and then the other), so a machine
+busy with something else slows both alike. Figures: p50 of requests sent one at a time, p99 over
+bursts of 50 concurrent requests.
 Target (issue 6): withdrawbot within 1.5x of the bare app on both, and p99 under 1 s.
 """
 
@@ -30,8 +32,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -150,44 +152,54 @@ class Served:
 
 
 @dataclass
-class Figures:
-    alone: list[float]
-    burst: list[float]
-    settled: list[float]
+class Contender:
+    """One app's running tally; both apps take turns, so both meet the same machine load."""
+
+    name: str
+    served: Served
+    sent: int = 0
+    alone: list[float] = field(default_factory=list)
+    burst: list[float] = field(default_factory=list)
+    settled: list[float] = field(default_factory=list)
+
+    async def settle(self) -> None:
+        """Wait until every command sent is finished: the work after the ack is part of it."""
+        deadline = time.perf_counter() + 30
+        while self.served.finished() < self.sent:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(
+                    f"{self.name}: only {self.served.finished()} of {self.sent} finished in 30 s"
+                )
+            await asyncio.sleep(0.002)
+
+    async def one(self, client: httpx.AsyncClient, body: bytes) -> float:
+        elapsed = await _send(client, self.served.url, body)
+        self.sent += 1
+        await self.settle()
+        return elapsed
+
+    async def many(self, client: httpx.AsyncClient, bodies: list[bytes]) -> None:
+        started = time.perf_counter()
+        self.burst += await asyncio.gather(*(_send(client, self.served.url, b) for b in bodies))
+        self.sent += len(bodies)
+        await self.settle()
+        self.settled.append(time.perf_counter() - started)
 
 
-async def _settle(served: Served, expected: int) -> None:
-    """Wait until ``expected`` commands are finished: the work after the ack is part of the run."""
-    deadline = time.perf_counter() + 30
-    while served.finished() < expected:
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"only {served.finished()} of {expected} finished after 30 s")
-        await asyncio.sleep(0.002)
-
-
-async def _measure(served: Served, bodies: Iterator[bytes], *, single: int, bursts: int) -> Figures:
+async def _measure(
+    contenders: list[Contender], bodies: Iterator[bytes], *, single: int, bursts: int
+) -> None:
     limits = httpx.Limits(max_connections=BURST + 5, max_keepalive_connections=BURST + 5)
-    sent = 0
-    figures = Figures([], [], [])
     async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-        for _ in range(5):  # warm up connections, caches and the thread pool
-            await _send(client, served.url, next(bodies))
-            sent += 1
-            await _settle(served, sent)
+        for _ in range(5):  # warm up connections, caches and the thread pools
+            for contender in contenders:
+                await contender.one(client, next(bodies))
         for _ in range(single):
-            figures.alone.append(await _send(client, served.url, next(bodies)))
-            sent += 1
-            await _settle(served, sent)
+            for contender in contenders:
+                contender.alone.append(await contender.one(client, next(bodies)))
         for _ in range(bursts):
-            batch = [next(bodies) for _ in range(BURST)]
-            started = time.perf_counter()
-            figures.burst += await asyncio.gather(
-                *(_send(client, served.url, body) for body in batch)
-            )
-            sent += BURST
-            await _settle(served, sent)
-            figures.settled.append(time.perf_counter() - started)
-    return figures
+            for contender in contenders:
+                await contender.many(client, [next(bodies) for _ in range(BURST)])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -254,23 +266,14 @@ def withdrawbot(standin: Slack, sim: SimulatorServer, workdir: Path) -> Iterator
         yield Served(f"{served}/slack/events", finished)
 
 
-def run(
-    name: str,
-    serve: Callable[[], AbstractContextManager[Served]],
-    standin: Slack,
-    *,
-    single: int,
-    bursts: int,
-) -> tuple[float, float]:
-    bodies = (command_body(standin, n) for n in itertools.count())
-    with serve() as served:
-        figures = asyncio.run(_measure(served, bodies, single=single, bursts=bursts))
-    p50 = statistics.median(figures.alone) * 1000
-    p99 = _percentile(figures.burst, 0.99) * 1000
-    settled = max(figures.settled) * 1000
+def report(contender: Contender, *, single: int, bursts: int) -> tuple[float, float]:
+    p50 = statistics.median(contender.alone) * 1000
+    p99 = _percentile(contender.burst, 0.99) * 1000
+    settled = max(contender.settled) * 1000
     print(
-        f"{name:<12} ack p50 alone {p50:7.1f} ms   ack p99 in bursts of {BURST} {p99:7.1f} ms   "
-        f"all {BURST} finished within {settled:7.1f} ms   ({single} alone, {bursts} bursts)"
+        f"{contender.name:<12} ack p50 alone {p50:7.1f} ms   ack p99 in bursts of {BURST} "
+        f"{p99:7.1f} ms   all {BURST} finished within {settled:7.1f} ms   "
+        f"({single} alone, {bursts} bursts)"
     )
     return p50, p99
 
@@ -287,16 +290,11 @@ def main() -> None:
                 f"{sim.url}/_sim/accounts",
                 json={"l2Key": KEY.l2_key, "accountId": ACCOUNT, "balances": {"1000": "1000000"}},
             ).raise_for_status()
-            bare = run(
-                "bare Bolt", lambda: bare_app(standin), standin, single=single, bursts=bursts
-            )
-            ours = run(
-                "withdrawbot",
-                lambda: withdrawbot(standin, sim, workdir),
-                standin,
-                single=single,
-                bursts=bursts,
-            )
+            with bare_app(standin) as bare_served, withdrawbot(standin, sim, workdir) as served:
+                contenders = [Contender("bare Bolt", bare_served), Contender("withdrawbot", served)]
+                bodies = (command_body(standin, n) for n in itertools.count())
+                asyncio.run(_measure(contenders, bodies, single=single, bursts=bursts))
+            bare, ours = (report(c, single=single, bursts=bursts) for c in contenders)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ratio_p50, ratio_p99 = ours[0] / bare[0], ours[1] / bare[1]

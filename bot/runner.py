@@ -187,6 +187,7 @@ def start_background(
         clock=clock,
     )
     after_ack = AfterAck()
+    notifier.before_pass = after_ack.wait_quiet
     bolt = build_app(ops, client=slack, signing_secret=signing_secret, after_ack=after_ack)
     asgi = asgi_app(
         bolt,

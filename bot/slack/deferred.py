@@ -65,9 +65,13 @@ class AfterAck:
         """Finish what was handed over (people were told it is being done), then stop."""
         self._pool.shutdown(wait=True)
 
-    def _guarded(self, work: Callable[[], None]) -> None:
+    def wait_quiet(self) -> None:
+        """Return once no Slack request is being answered, or after ``patience`` at most."""
         with self._quiet:
             self._quiet.wait_for(lambda: not self._acks, timeout=self._patience)
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        self.wait_quiet()
         try:
             work()
         except Exception:

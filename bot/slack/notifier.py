@@ -149,6 +149,9 @@ class Notifier:
         self._not_before: dict[int, float] = {}
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        # The web process sets this to wait while Slack requests are being acked
+        # (``bot.slack.deferred``): a pass of posts would otherwise stretch every ack it overlaps.
+        self.before_pass: Callable[[], None] = lambda: None
 
     def wake(self) -> None:
         """Something was written to the outbox: drain now rather than at the next tick."""
@@ -158,6 +161,7 @@ class Notifier:
         """Drain until ``stop`` is set; a failure of the loop itself is logged, never fatal."""
         while not stop.is_set():
             try:
+                self.before_pass()
                 result = self.drain()
                 wait = interval if result.retry_in is None else min(interval, result.retry_in)
             except Exception:
