@@ -9,7 +9,10 @@ to the audit log, which is all it changes.
 Exchange access comes in two strengths. Metadata is public; the LP quote, the order history and
 the claimable amount are private edgeX endpoints whose requests are signed with the account's L2
 key, so they need the signing client. A web-only process never reads the key: it has no private
-client, and those three answer with a refusal that says where they do work.
+client. Its cross-chain drafts are checked in everything but the quote and stored waiting for it
+(AWAITING_QUOTE, no approve buttons); the worker, which holds the key, fetches the quote and puts
+them up for approval (``bot.worker.quoter``). History and claimable answer with a refusal that
+says where they do work.
 """
 
 from __future__ import annotations
@@ -70,9 +73,11 @@ UNFREEZE_WINDOW = timedelta(hours=1)
 HISTORY_MAX = 200
 _METADATA_TTL = 60.0
 _IN_FLIGHT = (State.APPROVED, State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION)
-_OPEN = (State.PENDING_APPROVAL, *_IN_FLIGHT)
+_OPEN = (State.AWAITING_QUOTE, State.PENDING_APPROVAL, *_IN_FLIGHT)
 _HISTORY_PAGE = 100
 _BEFORE_SIGNING = (
+    State.AWAITING_QUOTE,
+    State.QUOTE_REFUSED,
     State.PENDING_APPROVAL,
     State.APPROVED,
     State.REJECTED,
@@ -159,7 +164,7 @@ class UseCases:
         if not coins:
             raise Refusal("edgeX offers none of the coins the approval policy allows")
         chains: dict[int, str] = {}
-        if self.policy.cross_fee is not None and self._private is not None:
+        if self.policy.cross_fee is not None:
             for name in coins:
                 coin = metadata.coin_named(name)
                 for chain in coin.chains if coin else ():
@@ -199,21 +204,24 @@ class UseCases:
         metadata: ExchangeMetadata,
         membership: Membership,
     ) -> CrossQuote | None:
-        """The live LP quote for a cross-chain draft, fetched only once it is worth asking."""
-        if command.kind is Kind.NORMAL or command.chain_id is None:
+        """The live LP quote for a cross-chain draft, fetched only once it is worth asking.
+
+        ``None`` without a signing client (the draft then waits for the worker's quote) and
+        whenever the domain refuses the draft before it reads a quote (requester, coin, chain).
+        """
+        if command.kind is Kind.NORMAL or command.chain_id is None or self._private is None:
             return None
         if user not in membership.requesters:
-            return _NO_QUOTE
+            return None
         coin = metadata.coin_named(command.coin)
         chains = coin.chains if coin else ()
         chain = next((c for c in chains if c.chain_id == command.chain_id), None)
         tokens = chain.tokens if chain else ()
         token = next((t for t in tokens if t.token == command.coin), None)
         if coin is None or chain is None or token is None or not chain.withdraw_allowed:
-            # The domain refuses the coin or chain in its own words before it reads a quote.
-            return _NO_QUOTE
+            return None
         amount = parse_amount(command.amount, step=coin.step_size, unit=coin.name)
-        client = self._signing_client(user, "a cross-chain draft (its live LP quote)")
+        client = self._private
         try:
             info = client.get_cross_withdraw_sign_info(
                 amount=canonical_decimal(amount),
@@ -351,7 +359,7 @@ class UseCases:
         )
 
     def history(self, days: int) -> Sequence[HistoryLine]:
-        client = self._signing_client(None, "`/withdraw history`")
+        client = self._signing_client("`/withdraw history`")
         end = int(self.clock().timestamp())
         lines: list[HistoryLine] = []
         offset: str | None = None
@@ -376,7 +384,7 @@ class UseCases:
             checked = parse_address(address, what="The address")
         except ApprovalError as err:
             raise Refusal(err.message) from None
-        client = self._signing_client(None, "`/withdraw claimable`")
+        client = self._signing_client("`/withdraw claimable`")
         try:
             amount = client.get_normal_withdrawable_amount(checked).amount
         except EdgeXError as err:
@@ -395,6 +403,7 @@ class UseCases:
                 for c in cards
                 if c.request.state is State.PENDING_APPROVAL and user in c.evaluation.may_approve
             ),
+            quoting=tuple(c for c in cards if c.request.state is State.AWAITING_QUOTE),
             in_flight=tuple(c for c in cards if c.request.state in _IN_FLIGHT),
             recent=tuple(c for c in cards if c.request.state in TERMINAL)[:10],
             frozen=frozen,
@@ -482,16 +491,13 @@ class UseCases:
             return {}
         return {chain.chain_id: chain.name for coin in cached[1].coins for chain in coin.chains}
 
-    def _signing_client(self, user: str | None, what: str) -> EdgeXClient:
+    def _signing_client(self, what: str) -> EdgeXClient:
         if self._private is None:
-            message = (
+            raise Refusal(
                 f"{what} needs edgeX's private API, which only the process holding the account "
                 "key can call; this web process does not hold it. Run `withdrawbot run` "
                 "(web and worker in one process) to use it."
             )
-            if user is not None:
-                self._refuse(user, "draft", message)
-            raise Refusal(message)
         return self._private
 
     def _exchange_down(self, user: str | None, action: str, err: EdgeXError) -> None:
@@ -591,10 +597,6 @@ class UseCases:
         reasons = queries.reasons(self.database, request_ids=[s.id for s in stored])
         membership = self._membership_or_empty()
         return [self._card(s, reason=reasons.get(s.id, ""), membership=membership) for s in stored]
-
-
-# A quote the domain never reads: it refuses the requester, coin or chain before the quote.
-_NO_QUOTE = CrossQuote(lp_account_id="0", lp_l2_key="", max_amount=Decimal(0), fee=Decimal(0))
 
 
 def _said(err: EdgeXError) -> str:

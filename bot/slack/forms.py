@@ -110,7 +110,11 @@ def read_reject_reason(values: Values) -> str:
 
 
 def draft_for(command: DraftCommand, *, account_id: str, quote: CrossQuote | None) -> Draft:
-    """The approvals draft for a command, with the account and (cross-chain) the live quote."""
+    """The approvals draft for a command, with the account and (cross-chain) the live quote.
+
+    A cross draft has no quote where this process cannot fetch one; it then waits for the
+    worker's (``approvals.lifecycle.State.AWAITING_QUOTE``).
+    """
     if command.kind is Kind.NORMAL:
         if quote is not None or command.chain_id is not None:
             raise ValueError("a withdrawal to L1 has no chain and no quote")
@@ -120,8 +124,8 @@ def draft_for(command: DraftCommand, *, account_id: str, quote: CrossQuote | Non
             amount=command.amount,
             destination=command.destination,
         )
-    if quote is None or command.chain_id is None:
-        raise ValueError("a cross-chain draft needs its chain and a live quote")
+    if command.chain_id is None:
+        raise ValueError("a cross-chain draft needs its chain")
     return CrossDraft(
         account_id=account_id,
         coin=command.coin,

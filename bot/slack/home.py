@@ -35,11 +35,14 @@ def home_view(
     recent: Sequence[RequestCard],
     frozen: str | None,
     paper: bool,
+    quoting: Sequence[RequestCard] = (),
 ) -> View:
     """The Home tab for one person; ``waiting`` are the requests their approval would count on.
 
     ``frozen`` is why signing is frozen (``None`` when it is not), shown first because it
-    explains why approved requests do not move.
+    explains why approved requests do not move. ``quoting`` (cross drafts waiting for the
+    worker's LP quote) gets a section only when there are some: nobody can act on them but
+    their requester, who may cancel.
     """
     blocks: list[Block] = []
     if paper:
@@ -56,6 +59,8 @@ def home_view(
             )
         )
     blocks += _section("Waiting for you", waiting, "Nothing waits for your approval.", True)
+    if quoting:
+        blocks += _section("Waiting for an LP quote", quoting, "", False)
     blocks += _section("In flight", in_flight, "Nothing is on its way right now.", False)
     blocks += _section("Recent outcomes", recent, "No finished withdrawals yet.", False)
     blocks.append(

@@ -10,7 +10,9 @@ The request message is what an approver judges, so it shows everything they appr
 the amount, the full destination (never shortened: a look-alike address differs in the middle),
 the chain, the reason, the content fingerprint that the approval binds to, and what the policy
 still needs. Buttons appear only while the request waits for approvals; every final state shows
-its outcome and no buttons.
+its outcome and no buttons. A cross draft waiting for the worker's LP quote shows what it can
+(no LP, no fee cap yet) and only the requester's Cancel: there is nothing to approve until the
+quote is in, and then the redrawn message carries the buttons.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
     "notice_message",
     "outcome_message",
     "policy_progress",
+    "quote_reply",
     "refusal_message",
     "reminder_reply",
     "request_line",
@@ -136,7 +139,8 @@ class RequestCard:
 def request_message(card: RequestCard, *, paper: bool, interactive: bool = True) -> Message:
     """The root message in the approval channel; ``interactive=False`` draws it without buttons.
 
-    Buttons are drawn only while the request waits for approvals (and ``interactive``).
+    Buttons are drawn only while the request waits for approvals (and ``interactive``); a
+    draft waiting for its quote gets the requester's Cancel alone.
     """
     request = card.request
     blocks: list[Block] = [
@@ -175,6 +179,20 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
                 ]
             )
         )
+    if interactive and request.state is State.AWAITING_QUOTE:
+        blocks.append(
+            ActionsBlock(block_id=BlockId.REQUEST_ACTIONS.value, elements=[_cancel_button(card)])
+        )
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        "Approvals open once the LP quote is in. Only "
+                        f"{mention(request.requester)} can cancel."
+                    )
+                ]
+            )
+        )
     return _finish(blocks, _summary(card), paper=paper)
 
 
@@ -193,6 +211,8 @@ def _amount(card: RequestCard) -> str:
     text = f"{format_amount(content.amount)} {escape(content.coin_name)}"
     if content.fee_cap is not None:
         text += f"\nLP fee at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
+    elif not content.quoted:
+        text += "\nLP fee: set by the quote (pending)"
     return text
 
 
@@ -208,7 +228,12 @@ def _chain(card: RequestCard) -> str:
 def _destination(card: RequestCard) -> str:
     content = card.request.content
     text = f"`{content.destination}` on {_chain(card)}"
-    if content.kind is Kind.CROSS:
+    if content.kind is Kind.CROSS and content.lp_account_id is None:
+        text += (
+            "\nPaid out by the liquidity provider the quote names (pending)"
+            f" (token `{content.erc20_address}`)"
+        )
+    elif content.kind is Kind.CROSS:
         text += (
             f"\nPaid out by liquidity provider account {escape(content.lp_account_id or '')}"
             f" (token `{content.erc20_address}`)"
@@ -258,24 +283,26 @@ def approval_buttons(
         ButtonElement(text="Reject…", action_id=ActionId.REJECT.value, value=value, style="danger"),
     ]
     if cancel:
-        buttons.append(
-            ButtonElement(
-                text="Cancel",
-                action_id=ActionId.CANCEL.value,
-                value=value,
-                confirm=ConfirmObject(
-                    title=f"Cancel withdrawal #{card.request_id}?",
-                    text=_md(
-                        "Only the person who drafted it can cancel it. It cannot be approved "
-                        "after that; draft it again if it is still needed."
-                    ),
-                    confirm="Cancel it",
-                    deny="Keep it",
-                    style="danger",
-                ),
-            )
-        )
+        buttons.append(_cancel_button(card))
     return ActionsBlock(block_id=block_id, elements=buttons)
+
+
+def _cancel_button(card: RequestCard) -> ButtonElement:
+    return ButtonElement(
+        text="Cancel",
+        action_id=ActionId.CANCEL.value,
+        value=card.ref.encode(),
+        confirm=ConfirmObject(
+            title=f"Cancel withdrawal #{card.request_id}?",
+            text=_md(
+                "Only the person who drafted it can cancel it. It cannot be approved "
+                "after that; draft it again if it is still needed."
+            ),
+            confirm="Cancel it",
+            deny="Keep it",
+            style="danger",
+        ),
+    )
 
 
 # --- what the policy needs, and where the request stands ----------------------------------------
@@ -346,7 +373,24 @@ def _reconciliation_lines(card: RequestCard, note: str) -> list[str]:
     return [*lines, note] if note else lines
 
 
+def _quoting_lines(card: RequestCard, note: str) -> list[str]:
+    return [
+        "⏳ *Waiting for the LP quote* · the worker asks edgeX which liquidity provider pays "
+        "out and at what fee; Approve and Reject appear once it has"
+    ]
+
+
+def _quote_refused_lines(card: RequestCard, note: str) -> list[str]:
+    return [
+        f"🚫 *Refused at quoting* · {note}",
+        "Nothing was approved, signed or sent; draft it again (another amount or chain) if it "
+        "is still needed.",
+    ]
+
+
 _STATE_LINES: dict[State, Callable[[RequestCard, str], list[str]]] = {
+    State.AWAITING_QUOTE: _quoting_lines,
+    State.QUOTE_REFUSED: _quote_refused_lines,
     State.PENDING_APPROVAL: _pending_lines,
     State.APPROVED: lambda card, note: ["✅ *Approved* · it is signed and sent to edgeX next"],
     State.SUBMITTING: lambda card, note: ["📤 *Sending to edgeX*"],
@@ -375,6 +419,8 @@ def _summary(card: RequestCard) -> str:
 
 
 _STATE_WORDS = {
+    State.AWAITING_QUOTE: "waiting for the LP quote",
+    State.QUOTE_REFUSED: "refused a quote by edgeX",
     State.PENDING_APPROVAL: "waiting for approvals",
     State.APPROVED: "approved",
     State.REJECTED: "rejected",
@@ -444,6 +490,28 @@ def exchange_reply(
         ContextBlock(elements=[_md(track)]),
     ]
     return _finish(blocks, f"Withdrawal #{card.request_id}: {lines[0]}", paper=paper)
+
+
+def quote_reply(
+    card: RequestCard, *, fee: str, max_amount: str, lp_account: str, paper: bool
+) -> Message:
+    """The worker's LP quote is in: what edgeX quoted, and that approvals are open.
+
+    ``fee``, ``max_amount`` and ``lp_account`` are edgeX's words as the event recorded them;
+    ``card`` is the request as it became approvable.
+    """
+    content = card.request.content
+    unit = escape(content.coin_name)
+    cap = ""
+    if content.fee_cap is not None:
+        cap = f" (approvers approve at most {format_amount(content.fee_cap)} {unit})"
+    text = (
+        f"💱 LP quote: fee {escape(clip(fee, 40))} {unit}{cap}, "
+        f"max {escape(clip(max_amount, 40))} {unit}, LP account {escape(clip(lp_account, 40))}; "
+        f"ready for approval · needs {policy_progress(card.evaluation)} · approvals close at "
+        f"{format_moment(card.request.expires_at)}"
+    )
+    return _finish([SectionBlock(text=_md(text))], text, paper=paper)
 
 
 def reminder_reply(card: RequestCard, *, paper: bool) -> Message:

@@ -30,6 +30,12 @@ Exchange events come from the worker (``storage.work.record_status`` writes even
 worker's ``bot.worker.reports.status_detail``, fields such as ``censorFailCode`` or an error's
 ``code`` and ``message``); they are drawn with ``exchange_reply`` and any code or reason found
 in the detail.
+
+The worker's quoter writes ``quoted`` when a cross draft stored without its LP quote (a web-only
+process cannot fetch one) gets it: the root message is redrawn with the quoted LP, fee cap and
+the approval buttons, and the thread says what edgeX quoted (``detail.quote``). Its
+``quote_refused`` ends the request; it reads like any final transition, with edgeX's code and
+message when edgeX refused.
 """
 
 from __future__ import annotations
@@ -48,12 +54,13 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from slack_sdk.web import SlackResponse
 
 from approvals.decisions import Decision
-from approvals.lifecycle import TERMINAL, Request, State
+from approvals.lifecycle import TERMINAL, Request, State, Trigger
 from bot.slack.messages import (
     Message,
     RequestCard,
     decision_reply,
     exchange_reply,
+    quote_reply,
     reminder_reply,
     request_message,
     transition_reply,
@@ -285,6 +292,17 @@ class Notifier:
                 parts.append(transition_reply(then, paper=self.paper))
         elif event == "reminded":
             parts.append(reminder_reply(then, paper=self.paper))
+        elif event == Trigger.QUOTED.value and isinstance(detail.get("quote"), Mapping):
+            quote: Mapping[str, Any] = detail["quote"]
+            parts.append(
+                quote_reply(
+                    then,
+                    fee=str(quote.get("fee", "")),
+                    max_amount=str(quote.get("max_amount", "")),
+                    lp_account=str(quote.get("lp_account_id", "")),
+                    paper=self.paper,
+                )
+            )
         elif then.exchange_status is not None and "exchange_status" in detail:
             code, said = _exchange_words(detail)
             parts.append(exchange_reply(then, code=code, detail=said, paper=self.paper))

@@ -90,12 +90,16 @@ class ClaimableAmount:
 
 @dataclass(frozen=True, slots=True)
 class HomeData:
-    """One person's App Home: what waits for them, what is moving, what ended lately."""
+    """One person's App Home: what waits for them, what is moving, what ended lately.
+
+    ``quoting`` are cross drafts waiting for the worker's LP quote, approvable by nobody yet.
+    """
 
     waiting: tuple[RequestCard, ...]
     in_flight: tuple[RequestCard, ...]
     recent: tuple[RequestCard, ...]
     frozen: str | None
+    quoting: tuple[RequestCard, ...] = ()
 
 
 class Operations(Protocol):

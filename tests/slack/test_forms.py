@@ -266,8 +266,13 @@ def test_draft_for_builds_the_domain_draft() -> None:
         chain_id=42161,
         quote=h.QUOTE,
     )
-    with pytest.raises(ValueError, match="live quote"):
-        draft_for(cross, account_id=h.ACCOUNT, quote=None)
+    unquoted = draft_for(cross, account_id=h.ACCOUNT, quote=None)
+    assert isinstance(unquoted, CrossDraft)
+    assert unquoted.quote is None
+    with pytest.raises(ValueError, match="needs its chain"):
+        draft_for(
+            DraftCommand(Kind.CROSS, "100", "USDT", ADDR, "why"), account_id=h.ACCOUNT, quote=None
+        )
     with pytest.raises(ValueError, match="no chain"):
         draft_for(normal, account_id=h.ACCOUNT, quote=h.QUOTE)
 

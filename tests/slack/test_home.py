@@ -58,3 +58,19 @@ def test_long_lists_are_capped_within_slacks_block_limit() -> None:
     assert len(view["blocks"]) <= 100
     more = [t for t in texts(view["blocks"]) if t.startswith("…and")]
     assert more == [f"…and {39 - HOME_SHOWN} more: `/withdraw list`"] * 3
+
+
+def test_drafts_waiting_for_their_quote_have_a_section_without_buttons() -> None:
+    quoting = [card(world.awaiting_quote(), request_id=7)]
+    view = home_view(
+        waiting=[], quoting=quoting, in_flight=[], recent=[], frozen=None, paper=False
+    ).to_dict()
+    shown = texts(view["blocks"])
+    assert shown.index("*Waiting for you*") < shown.index("*Waiting for an LP quote*")
+    assert shown.index("*Waiting for an LP quote*") < shown.index("*In flight*")
+    assert any("*#7*" in t and "waiting for the LP quote" in t for t in shown)
+    assert not [b for b in view["blocks"] if b["type"] == "actions"]
+    empty = texts(
+        home_view(waiting=[], in_flight=[], recent=[], frozen=None, paper=False).to_dict()["blocks"]
+    )
+    assert "*Waiting for an LP quote*" not in empty

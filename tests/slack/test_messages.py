@@ -9,7 +9,7 @@ import pytest
 
 from approvals.content import fingerprint
 from approvals.decisions import Decision
-from approvals.lifecycle import State, decide
+from approvals.lifecycle import State, decide, quote_received
 from bot.slack.actions import ActionId, BlockId, RequestRef
 from bot.slack.command_parser import USAGE
 from bot.slack.messages import (
@@ -21,8 +21,10 @@ from bot.slack.messages import (
     help_message,
     notice_message,
     outcome_message,
+    quote_reply,
     refusal_message,
     reminder_reply,
+    request_line,
     request_list_message,
     request_message,
     transition_reply,
@@ -106,6 +108,8 @@ def test_buttons_only_while_pending(state: str) -> None:
             ActionId.REJECT,
             ActionId.CANCEL,
         ]
+    elif state_card.request.state is State.AWAITING_QUOTE:
+        assert [b["action_id"] for b in found] == [ActionId.CANCEL]
     else:
         assert found == []
         assert not any(
@@ -435,3 +439,56 @@ def test_escape_and_unescape_round_trip() -> None:
 def test_request_card_reference() -> None:
     pending_card: RequestCard = STATES["pending"]
     assert pending_card.ref.encode() == (f"12:1:{pending_card.request.content_hash}")
+
+
+def test_a_draft_waiting_for_its_quote_shows_what_it_can_and_only_cancel() -> None:
+    waiting = STATES["awaiting_quote"]
+    payload = request_message(waiting, paper=False).payload()
+    blocks = payload["blocks"]
+    assert blocks[1]["fields"][1]["text"] == (
+        "*Amount*\n1,000 USDT\nLP fee: set by the quote (pending)"
+    )
+    assert blocks[2]["text"]["text"] == (
+        f"*To* `{h.LISTED_ARB}` on Arbitrum (chain 42161)\nPaid out by the liquidity provider "
+        f"the quote names (pending) (token `{h.USDT_ARB}`)"
+    )
+    assert blocks[5]["text"]["text"].startswith("⏳ *Waiting for the LP quote* · the worker asks")
+    [cancel] = buttons(payload)
+    assert RequestRef.decode(cancel["value"]) == waiting.ref
+    assert blocks[-1]["elements"][0]["text"] == (
+        "Approvals open once the LP quote is in. Only <@UREQ1> can cancel."
+    )
+    assert payload["text"].endswith("waiting for the LP quote")
+    assert "waiting for the LP quote" in request_line(waiting)
+
+
+def test_a_refused_quote_says_why_and_that_nothing_was_sent() -> None:
+    status = request_message(STATES["quote_refused"], paper=False).payload()["blocks"][5]
+    assert status["text"]["text"] == (
+        "🚫 *Refused at quoting* · No LP quote, so it cannot be approved: edgeX refused to quote "
+        "it: LP_&lt;GONE&gt;\nNothing was approved, signed or sent; draft it again (another "
+        "amount or chain) if it is still needed."
+    )
+
+
+def test_the_quote_reply_says_what_edgex_quoted_and_that_approvals_are_open() -> None:
+    quoted = card(
+        quote_received(
+            world.awaiting_quote(),
+            quote=h.QUOTE,
+            policy=world.POLICY,
+            now=h.T0 + timedelta(minutes=20),
+        ),
+        chain_name="Arbitrum",
+    )
+    text = quote_reply(quoted, fee="2", max_amount="40000", lp_account="555<x>", paper=False).text
+    assert text == (
+        "💱 LP quote: fee 2 USDT (approvers approve at most 2.5 USDT), max 40000 USDT, LP account "
+        "555&lt;x&gt;; ready for approval · needs 1 of treasury: 0/1 so far · approvals close at "
+        "2025-01-03 10:20 UTC"
+    )
+    assert [b["action_id"] for b in buttons(request_message(quoted, paper=False).payload())] == [
+        ActionId.APPROVE,
+        ActionId.REJECT,
+        ActionId.CANCEL,
+    ]

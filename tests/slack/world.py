@@ -15,6 +15,7 @@ from approvals.lifecycle import (
     cancel,
     decide,
     expire,
+    quote_refused,
     record_exchange_outcome,
 )
 from bot.slack.messages import RequestCard
@@ -49,6 +50,11 @@ def card(
 
 def pending() -> Request:
     return h.request()
+
+
+def awaiting_quote() -> Request:
+    """A cross draft stored by a web-only process: no LP quote yet."""
+    return h.request(h.cross(quote=None))
 
 
 def approved() -> Request:
@@ -92,6 +98,14 @@ def submitted() -> Request:
 def every_state() -> Iterator[tuple[str, RequestCard]]:
     """One card per state, with the exchange fields a real one would carry."""
     yield "pending", card(pending())
+    yield "awaiting_quote", card(awaiting_quote(), chain_name="Arbitrum")
+    yield (
+        "quote_refused",
+        card(
+            quote_refused(awaiting_quote(), reason="edgeX refused to quote it: LP_<GONE>"),
+            chain_name="Arbitrum",
+        ),
+    )
     yield "approved", card(approved())
     yield "rejected", card(rejected())
     yield "cancelled", card(cancel(pending(), by=h.REQUESTER))

@@ -28,6 +28,7 @@ def publish_home(ops: Operations, client: WebClient, user: str) -> None:
     data = ops.home(user)
     view = home_view(
         waiting=data.waiting,
+        quoting=data.quoting,
         in_flight=data.in_flight,
         recent=data.recent,
         frozen=data.frozen,

@@ -260,14 +260,19 @@ def paper_world(database_url: str) -> Iterator[World]:
 
 @pytest.fixture
 def web_only_world(database_url: str) -> Iterator[World]:
-    """``run --no-worker``: no notifier and no sweep (``withdrawbot worker`` has them)."""
-    with running_world(database_url, worker=False, notify=False) as running:
+    """``run --no-worker``: no key, no notifier, no sweep (``withdrawbot worker`` has them)."""
+    with running_world(database_url, worker=False, notify=False, signing=False) as running:
         yield running
 
 
 @contextmanager
 def running_world(
-    database_url: str, *, worker: bool, paper: bool = False, notify: bool = True
+    database_url: str,
+    *,
+    worker: bool,
+    paper: bool = False,
+    notify: bool = True,
+    signing: bool = True,
 ) -> Iterator[World]:
     with SlackStandIn() as slack, SimulatorServer() as sim:
         workspace = slack.workspace
@@ -299,7 +304,7 @@ def running_world(
                 signing_secret=SECRET,
                 account_id=ACCOUNT_ID,
                 public=public,
-                private=private,
+                private=private if signing else None,
                 key=vector_key() if worker else None,
                 paper=paper,
                 worker_config=(
