@@ -13,8 +13,9 @@ whenever it changed), and the process starts:
   drains the outbox nor sweeps: ``withdrawbot worker`` does both (:func:`slack_loops`).
 
 The L2 key is read only when this process also runs the worker. A web-only process gets no
-signing client: drafts to L1, approvals and every read of our own database work; what needs
-edgeX's private API (a cross-chain quote, history, claimable) says so.
+signing client: drafts, approvals and every read of our own database work (a cross-chain draft
+waits for the worker to fetch its LP quote); history and claimable need edgeX's private API and
+say so.
 
 Paper mode starts the embedded simulator here (it needs the worker in the same process to mean
 anything) and marks every Slack message and log line PAPER.
