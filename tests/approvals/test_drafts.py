@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from approvals.content import Kind
-from approvals.drafts import CrossDraft, NormalDraft, validate_draft
+from approvals.content import Kind, WithdrawalContent
+from approvals.drafts import CrossDraft, NormalDraft, quote_content, validate_draft
 from approvals.errors import DraftRefused, InvalidAddress, InvalidAmount
 from approvals.evaluation import choose_tier
 from approvals.policy import Policy
@@ -289,3 +289,54 @@ def test_cross_draft_binds_quote_and_fee_cap() -> None:
         withdrawn_in_window=Decimal(0),
     )
     assert capped.fee_cap == Decimal("10")  # 9 + 25% would exceed the 1% ceiling
+
+
+def _content(draft: CrossDraft, pol: Policy) -> WithdrawalContent:
+    return validate_draft(
+        draft,
+        requester=REQUESTER,
+        exchange=EXCHANGE,
+        policy=pol,
+        membership=membership(pol),
+        withdrawn_in_window=Decimal(0),
+    )
+
+
+def test_a_cross_draft_without_its_quote_is_checked_in_everything_else() -> None:
+    pol = policy()
+    unquoted = _content(cross("1000", quote=None), pol)
+    assert not unquoted.quoted
+    assert (unquoted.chain_id, unquoted.erc20_address) == (42161, USDT_ARB)
+    assert (unquoted.lp_account_id, unquoted.lp_l2_key, unquoted.fee_cap) == (None, None, None)
+    assert quote_content(unquoted, QUOTE, pol) == _content(cross("1000"), pol)
+    with pytest.raises(DraftRefused, match="sets no fee cap for cross-chain"):
+        _content(cross("1000", quote=None), policy(NO_CROSS_POLICY))
+    with pytest.raises(DraftRefused, match="above the policy's daily limit"):
+        validate_draft(
+            cross("1000", quote=None),
+            requester=REQUESTER,
+            exchange=EXCHANGE,
+            policy=pol,
+            membership=membership(pol),
+            withdrawn_in_window=Decimal("499500"),
+        )
+
+
+def test_only_unquoted_cross_content_takes_a_first_quote() -> None:
+    pol = policy()
+    with pytest.raises(ValueError, match="only an unquoted cross withdrawal"):
+        quote_content(_content(cross("1000"), pol), QUOTE, pol)
+    normal_content = validate_draft(
+        normal(),
+        requester=REQUESTER,
+        exchange=EXCHANGE,
+        policy=pol,
+        membership=membership(pol),
+        withdrawn_in_window=Decimal(0),
+    )
+    with pytest.raises(ValueError, match="only an unquoted cross withdrawal"):
+        quote_content(normal_content, QUOTE, pol)
+    with pytest.raises(DraftRefused, match="unusable cross-withdrawal quote"):
+        quote_content(
+            _content(cross("1000", quote=None), pol), replace(QUOTE, lp_l2_key="nope"), pol
+        )
