@@ -133,7 +133,7 @@ def test_sigterm_mid_send_finishes_the_step_and_exits_cleanly(
         assert all(row.lease_owner is None and row.lease_until is None for row in rows), [
             (row.id, row.lease_owner, row.lease_until) for row in rows
         ]
-        states = {row.id: State(row.state) for row in rows}
+        states = {row.id or 0: State(row.state) for row in rows}
         # The send in flight was answered and recorded; nothing new was started after SIGTERM.
         assert State.SUBMITTING not in states.values(), states
         assert set(states.values()) <= {State.SUBMITTED, State.APPROVED}, states
