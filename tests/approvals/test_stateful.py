@@ -1,5 +1,8 @@
 """Random sequences of drafts, clicks, quotes, clock ticks, policy changes and exchange answers.
 
+Cross drafts come with their quote or without (a web-only process), the latter quoted or
+refused later by the worker's quote.
+
 Whatever happens, no request reaches APPROVED (or is sent) unless distinct approvers other than
 the requester met the policy on its current content hash, in its current round, under the policy
 they approved under; voided approvals never count; terminal states never change. The quorum is
@@ -34,6 +37,8 @@ from approvals.lifecycle import (
     evaluate_request,
     expire,
     open_request,
+    quote_received,
+    quote_refused,
     record_exchange_outcome,
     requote,
 )
@@ -182,10 +187,15 @@ class ApprovalMachine(RuleBasedStateMachine):
         kind=st.sampled_from(Kind),
         destination=st.sampled_from([LISTED, LISTED_ARB, UNLISTED, LISTED.lower()]),
         withdrawn=st.sampled_from(["0", "499990"]),
+        quoted=st.booleans(),
     )
-    def draft(self, user: str, amount: str, kind: Kind, destination: str, withdrawn: str) -> None:
+    def draft(
+        self, user: str, amount: str, kind: Kind, destination: str, withdrawn: str, quoted: bool
+    ) -> None:
         made: NormalDraft | CrossDraft = (
-            normal(amount, destination) if kind is Kind.NORMAL else cross(amount, destination)
+            normal(amount, destination)
+            if kind is Kind.NORMAL
+            else cross(amount, destination, quote=QUOTE if quoted else None)
         )
         try:
             req = open_request(
@@ -200,7 +210,8 @@ class ApprovalMachine(RuleBasedStateMachine):
         except ApprovalError:
             return
         assert user in self.members.requesters
-        assert req.state is State.PENDING_APPROVAL
+        waits = kind is Kind.CROSS and not quoted
+        assert req.state is (State.AWAITING_QUOTE if waits else State.PENDING_APPROVAL)
         assert not quorum_met(req, self.policy)
         self.requests.append(req)
 
@@ -209,10 +220,11 @@ class ApprovalMachine(RuleBasedStateMachine):
         amount=st.sampled_from(["100", "10000", "20000"]),
         kind=st.sampled_from(Kind),
         listed=st.booleans(),
+        quoted=st.booleans(),
     )
-    def draft_valid(self, user: str, amount: str, kind: Kind, listed: bool) -> None:
+    def draft_valid(self, user: str, amount: str, kind: Kind, listed: bool, quoted: bool) -> None:
         destination = UNLISTED if not listed else LISTED if kind is Kind.NORMAL else LISTED_ARB
-        self.draft(user, amount, kind, destination, "0")
+        self.draft(user, amount, kind, destination, "0", quoted)
 
     @precondition(lambda self: self.requests)
     @rule(data=st.data(), user=USERS)
@@ -292,6 +304,35 @@ class ApprovalMachine(RuleBasedStateMachine):
                 "requote",
                 lambda r: requote(r, quote=quote, policy=self.policy, now=self.now),
             )
+
+    @precondition(lambda self: self.requests)
+    @rule(data=st.data(), quote=QUOTES)
+    def worker_quotes(self, data: st.DataObject, quote: CrossQuote) -> None:
+        index = self._pick(data)
+        before = self.requests[index]
+        self._apply(
+            index,
+            "quote",
+            lambda r: quote_received(r, quote=quote, policy=self.policy, now=self.now),
+        )
+        after = self.requests[index]
+        if after is not before and after.state is State.PENDING_APPROVAL:
+            assert after.content.quoted
+            assert after.expires_at == self.now + self.policy.approval_expiry
+
+    @precondition(lambda self: self.requests)
+    @rule(data=st.data())
+    def edgex_refuses_the_quote(self, data: st.DataObject) -> None:
+        self._apply(
+            self._pick(data), "quote refused", lambda r: quote_refused(r, reason="LP_UNAVAILABLE")
+        )
+
+    @invariant()
+    def nothing_unquoted_is_approvable(self) -> None:
+        for req in self.requests:
+            if not req.content.quoted:
+                assert req.state is State.AWAITING_QUOTE or req.terminal
+                assert not req.decisions
 
     @precondition(lambda self: any(r.state is State.APPROVED for r in self.requests))
     @rule(data=st.data(), quote=QUOTES, withdrawn=st.sampled_from(["0", "0", "400000"]))
