@@ -110,6 +110,9 @@ class Quoter:
                 log_event(
                     log, logging.INFO, "worker.quote_dropped", request_id=stored.id, why=str(err)
                 )
+            except Exception as err:
+                # Whatever went wrong stays with this request; the others in the batch go on.
+                self._later(stored.id, err)
             finally:
                 work.release_lease(self.database, request_id=stored.id, owner=self.owner)
         return len(claimed)
@@ -160,7 +163,7 @@ class Quoter:
         )
         log_event(log, logging.WARNING, "worker.quote_refused", request_id=stored.id, code=code)
 
-    def _later(self, request_id: int, err: EdgeXError) -> None:
+    def _later(self, request_id: int, err: Exception) -> None:
         failures = self._failures.get(request_id, 0) + 1
         self._failures[request_id] = failures
         delay = min(
@@ -169,7 +172,7 @@ class Quoter:
         self._not_before[request_id] = self._monotonic() + delay
         log_event(
             log,
-            logging.WARNING,
+            logging.WARNING if isinstance(err, EdgeXError) else logging.ERROR,
             "worker.quote_deferred",
             request_id=request_id,
             error=type(err).__name__,
