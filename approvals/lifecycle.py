@@ -1,15 +1,16 @@
 """The request lifecycle: DESIGN.md's state table as data, and the only functions that move it.
 
 Every move a request can make is a row of ``TRANSITIONS``; ``next_state`` refuses anything else,
-so terminal states (rejected, cancelled, expired, failed, completed) can never change. The
-functions below are the transitions people and workers cause. Each takes the request as it is
-stored plus the time and inputs it needs, checks who may do what, and returns the new request;
-a refusal raises an ``ActionRefused`` whose message is for the person who clicked, and leaves
-the request as it was. Storage applies one of these per transaction.
+so terminal states (rejected, cancelled, expired, failed, completed, quote refused) never
+change. The functions below are the transitions people and workers cause. Each takes the request
+as it is stored plus the time and inputs it needs, checks who may do what, and returns the new
+request; a refusal raises an ``ActionRefused`` whose message is for the person who clicked, and
+leaves the request as it was. Storage applies one of these per transaction.
 
 A cross-chain draft stored by a process that cannot fetch the LP quote (it does not hold the
 account key) waits in AWAITING_QUOTE, unapprovable, until the worker fills the quote in
-(``quote_received``) or edgeX refuses to quote it (``quote_refused``, ending in QUOTE_REFUSED).
+(``quote_received``) or edgeX refuses to quote it (``quote_refused``, ending in QUOTE_REFUSED:
+a state of its own, since nothing was approved, signed or sent, which FAILED would suggest).
 
 Approvals belong to a round. A new round starts whenever what was approved stops holding (the
 content changed on a re-quote, or the re-check before signing failed); it voids every earlier
