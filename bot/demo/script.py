@@ -155,10 +155,16 @@ class Morning:
                 return Seen(False, f"nothing new in #{CHANNEL_NAME}; alice was shown: {shown}")
             header = self._line(new[0], "Withdrawal #")
             number = _REQUEST.search(header or "")
-            shows = self._line(new[0], expect)
-            if number is None or shows is None:
+            if number is None:
                 said = one_line(new[0], stage.names, limit=300)
-                return Seen(False, f"the new message does not say {expect!r}: {said}", True)
+                return Seen(False, f"the new message names no request: {said}", hopeless=True)
+            # Something the bot learns after storing the draft (a cross-chain quote fetched by
+            # the worker) redraws the root message or arrives in its thread.
+            thread = stage.thread(str(new[0]["ts"]))
+            shows = next((line for m in thread if (line := self._line(m, expect))), None)
+            if shows is None:
+                said = one_line(thread[0], stage.names, limit=300)
+                return Seen(False, f"#{number[1]} does not say {expect!r}: {said}")
             found.append(Posted(int(number[1]), str(new[0]["ts"])))
             also = "" if shows == header else f" · {shows}"
             return Seen(True, f"posted in #{CHANNEL_NAME}: {header}{also}")

@@ -32,6 +32,7 @@ from bot.demo.transcript import (
     wrap,
 )
 from bot.paper import mark_logs_as_paper
+from bot.startup import Refused
 
 __all__ = ["demo"]
 
@@ -56,25 +57,49 @@ def demo(
     """
     started = time.monotonic()
     mark_logs_as_paper()
-    with (
-        tempfile.TemporaryDirectory(prefix="withdrawbot-demo-") as workdir,
-        staged(Path(workdir)) as stage,
-    ):
-        out.write("\n".join(wrap(INTRO.format(channel=CHANNEL_NAME), "")) + "\n\n")
-        morning = Morning(stage, out, meddle=meddle, patience=patience)
+    with tempfile.TemporaryDirectory(prefix="withdrawbot-demo-") as workdir:
         try:
-            morning.play()
-        except StepMissing as missing:
-            _transcript(stage, morning, out)
-            err.write(missing.line + "\n")
+            with staged(Path(workdir)) as stage:
+                return _play(
+                    stage,
+                    out,
+                    err,
+                    keep_running=keep_running,
+                    meddle=meddle,
+                    patience=patience,
+                    started=started,
+                )
+        except Refused as refused:
+            for problem in refused.problems:
+                err.write(f"demo: the stack did not start: {problem}\n")
             return 1
+
+
+def _play(
+    stage: Stage,
+    out: TextIO,
+    err: TextIO,
+    *,
+    keep_running: bool,
+    meddle: Meddle | None,
+    patience: float,
+    started: float,
+) -> int:
+    out.write("\n".join(wrap(INTRO.format(channel=CHANNEL_NAME), "")) + "\n\n")
+    morning = Morning(stage, out, meddle=meddle, patience=patience)
+    try:
+        morning.play()
+    except StepMissing as missing:
         _transcript(stage, morning, out)
-        out.write(f"\nAll {morning.number} steps happened, in {time.monotonic() - started:.1f}s.\n")
+        err.write(missing.line + "\n")
+        return 1
+    _transcript(stage, morning, out)
+    out.write(f"\nAll {morning.number} steps happened, in {time.monotonic() - started:.1f}s.\n")
+    out.flush()
+    if keep_running:
+        out.write("\n" + how_to_poke(stage) + "\n")
         out.flush()
-        if keep_running:
-            out.write("\n" + how_to_poke(stage, Path(workdir)) + "\n")
-            out.flush()
-            _wait_for_interrupt()
+        _wait_for_interrupt()
     return 0
 
 

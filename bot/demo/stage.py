@@ -4,9 +4,11 @@ Nothing comes from the environment or the working directory: the settings are wr
 in full (so a ``SLACK_APP_TOKEN`` or ``DATABASE_URL`` in the caller's shell cannot turn the demo
 into something else), the policy is written to the demo's own temporary directory, and the
 signing secret is new each run. The bot is put together from the pieces ``withdrawbot run`` uses
-in paper mode (the policy logged to the audit log, the Slack client and workspace check, the
-embedded simulator with its paper account, :func:`bot.runner.start_background` with the worker)
-and served over real HTTP, so every click reaches it signed exactly as Slack signs it.
+in paper mode, in its order (the start-up checks of :mod:`bot.startup`, the embedded simulator
+with its paper account, :func:`bot.runner.start_background` with the worker), and served over
+real HTTP, so every click reaches it signed exactly as Slack signs it. (``run`` itself reads its
+settings from the environment and serves uvicorn on the main thread until a signal, which is
+why the demo assembles the same pieces rather than calling it.)
 
 The simulator's status walks are slowed to an hour per step: a withdrawal moves only when the
 script advances the simulator's clock, after it has seen the previous status in the thread, so
@@ -19,20 +21,18 @@ import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from approvals.policy import load_policy
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.simulator.admin import SimulatorAdmin
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles
 from bot.runner import Stack, serve_in_thread, slack_client, start_background
 from bot.settings import PAPER, Settings
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
+from bot.startup import adopt_policy, check_account, open_checked, read_policy, slack_team
 from bot.worker.config import WorkerConfig
-from storage import audit
-from storage.engine import Database, create_database_engine, open_database
+from storage.engine import Database, create_database_engine
 from storage.migrations import upgrade
 
 __all__ = [
@@ -113,6 +113,7 @@ class Stage:
     bot_url: str
     exchange_url: str
     people: dict[str, Person]
+    workdir: Path
 
     @property
     def names(self) -> dict[str, str]:
@@ -168,26 +169,29 @@ def staged(workdir: Path) -> Iterator[Stage]:
         signing_secret = secrets.token_hex(32)
         settings = demo_settings(workdir, slack, signing_secret)
         settings.policy_path.write_text(POLICY, encoding="utf-8")
-        database = _migrated(settings.database_url)
+        _migrate(settings.database_url)
+        # The checks and steps of `withdrawbot run` in paper mode, in its order.
+        database = open_checked(settings)
         stack.callback(database.dispose)
-        policy = load_policy(settings.policy_path)
-        audit.record_policy(database, policy=policy, now=datetime.now(UTC))
+        policy = read_policy(settings)
         client = slack_client(settings)
-        client.auth_test()
+        team_id = slack_team(settings, client)
         paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
-        admin = stack.enter_context(SimulatorAdmin(paper.base_url))
-        admin.post("config", normalStepMs=STEP_SECONDS * 1000, crossStepMs=STEP_SECONDS * 1000)
         public = stack.enter_context(EdgeXPublicClient(paper.base_url))
         private = stack.enter_context(
             EdgeXClient(paper.base_url, key=paper.key, account_id=PAPER_ACCOUNT_ID)
         )
+        check_account(private, paper.key, key_setting="the paper key", base_url=paper.base_url)
+        adopt_policy(database, policy)
+        admin = stack.enter_context(SimulatorAdmin(paper.base_url))
+        admin.post("config", normalStepMs=STEP_SECONDS * 1000, crossStepMs=STEP_SECONDS * 1000)
         running = stack.enter_context(
             start_background(
                 database=database,
                 policy=policy,
                 slack=client,
                 channel=CHANNEL,
-                team_id=TEAM_ID,
+                team_id=team_id,
                 signing_secret=signing_secret,
                 account_id=PAPER_ACCOUNT_ID,
                 public=public,
@@ -205,14 +209,13 @@ def staged(workdir: Path) -> Iterator[Stage]:
         platform = stack.enter_context(
             SlackPlatform(slack, events_url=f"{url}/slack/events", signing_secret=signing_secret)
         )
-        yield Stage(slack, platform, running, admin, settings, url, paper.base_url, people)
+        yield Stage(slack, platform, running, admin, settings, url, paper.base_url, people, workdir)
 
 
-def _migrated(url: str) -> Database:
-    """A new SQLite file brought to the schema head, as ``withdrawbot migrate`` leaves it."""
+def _migrate(url: str) -> None:
+    """Bring the new SQLite file to the schema head, as ``withdrawbot migrate`` would."""
     fresh = Database(create_database_engine(url))
     try:
         upgrade(fresh)
     finally:
         fresh.dispose()
-    return open_database(url)

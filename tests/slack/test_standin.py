@@ -384,3 +384,20 @@ def test_form_encoded_json_arguments_are_decoded(standin: SlackStandIn) -> None:
         timeout=5,
     )
     assert bad.status_code == 400
+
+
+def test_recorded_calls_are_listed_over_http_without_the_token(
+    client: WebClient, standin: SlackStandIn
+) -> None:
+    client.chat_postMessage(channel=CHANNEL, text="hello")
+    assert _error(lambda: WebClient(token="xoxb-wrong", base_url=standin.api_url).auth_test()) == (
+        "invalid_auth"
+    )
+    listed = httpx.get(standin.calls_url).json()
+    assert listed["ok"]
+    assert [(c["method"], c["ok"]) for c in listed["calls"]] == [
+        ("chat.postMessage", True),
+        ("auth.test", False),
+    ]
+    assert listed["calls"][0]["args"]["text"] == "hello"
+    assert "xoxb" not in json.dumps(listed)
