@@ -338,7 +338,7 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         mark_logs_as_paper()
     # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out
     # (KeyboardInterrupt), so the loops below still finish their step and close.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     mode = choose_mode(settings)
     with ExitStack() as stack:
         database = open_checked(settings)
@@ -428,10 +428,6 @@ def _serve_http(asgi: Starlette, *, host: str, port: int) -> None:
             timeout_graceful_shutdown=HTTP_DRAIN_SECONDS,
         )
     ).run()
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _serve_socket(bolt: App, app_token: str) -> None:

@@ -72,6 +72,8 @@ def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | No
     ``metrics_port`` serves ``/metrics`` from this process too (its send and poll counters are
     only here); the web process serves the same database gauges.
     """
+    # Until the loops run, SIGTERM ends the start like Ctrl-C (the command exits 0).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     settings = load_settings(Need.DATABASE, Need.SIGNING)
     slack = settings.slack_bot_token is not None or settings.channel is not None
     if slack and (problems := settings.problems(Need.SLACK)):
