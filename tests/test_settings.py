@@ -166,3 +166,28 @@ def test_secrets_never_reach_repr_or_logs(
     for value in secrets.values():
         assert value not in shown
     assert "EDGEX_STARK_PRIVATE_KEY" not in repr(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    "url", ["https://pro.edgex.exchange/api/v1", "https://pro.edgex.exchange/?x=1"]
+)
+def test_a_base_url_with_a_path_is_one_line(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """The client joins paths onto the root; a path here would be a traceback later."""
+    monkeypatch.setenv("EDGEX_BASE_URL", url)
+    monkeypatch.setenv("EDGEX_ACCOUNT_ID", "1")
+    assert Settings.load().problems(Need.EXCHANGE) == [
+        "EDGEX_BASE_URL must be the exchange's root URL without a path, e.g. "
+        "https://pro.edgex.exchange"
+    ]
+    monkeypatch.setenv("EDGEX_BASE_URL", "https://pro.edgex.exchange/")
+    assert Settings.load().problems(Need.EXCHANGE) == []
+
+
+def test_messages_name_the_setting_the_key_came_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EDGEX_STARK_PRIVATE_KEY", KEY)
+    assert Settings.load().key_setting() == "EDGEX_STARK_PRIVATE_KEY"
+    monkeypatch.delenv("EDGEX_STARK_PRIVATE_KEY")
+    monkeypatch.setenv("EDGEX_STARK_PRIVATE_KEY_FILE", str(tmp_path / "l2.key"))
+    assert Settings.load().key_setting() == "EDGEX_STARK_PRIVATE_KEY_FILE"
