@@ -6,13 +6,12 @@ Slack web process must never read it), so loading accepts every combination and 
 asks :meth:`Settings.problems` for the ones it needs, reporting each as one line.
 
 Secrets are ``SecretStr`` (masked in ``repr`` and logs). The L2 key is not a field at all: only
-:meth:`Settings.load_stark_key`, called by the signing process, reads it from the environment or
-its file, so no other process ever holds it.
+:meth:`Settings.load_stark_key`, called by the signing process, reads it from the environment (or
+``.env``) or its file, so no other process ever holds it.
 """
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -144,16 +143,17 @@ class Settings(BaseSettings):
 
     def key_setting(self) -> str:
         """The setting the L2 key is read from, to name it in messages (never its value)."""
-        return KEY_FILE_ENV if os.environ.get(KEY_FILE_ENV) else KEY_ENV
+        return KEY_FILE_ENV if _KeySource().path else KEY_ENV
 
     def load_stark_key(self) -> StarkKey:
         """The account's L2 key from ``EDGEX_STARK_PRIVATE_KEY`` or the file it names.
 
-        Read straight from the environment on each call (never kept on the settings object), so
-        only the process that signs ever has it; errors never echo the key.
+        Read from the environment (or ``.env``) on each call and never kept on the settings
+        object, so only the process that signs ever has it; errors never echo the key.
         """
-        direct = os.environ.get(KEY_ENV, "")
-        path = os.environ.get(KEY_FILE_ENV, "")
+        found = _KeySource()
+        direct = found.direct.get_secret_value() if found.direct is not None else ""
+        path = found.path or ""
         if direct and path:
             raise SettingsError([f"set {KEY_ENV} or {KEY_FILE_ENV}, not both"])
         if path:
@@ -171,6 +171,17 @@ class Settings(BaseSettings):
             return StarkKey.from_hex(text)
         except InvalidPrivateKey as err:
             raise SettingsError([f"{source}: {err}"]) from None
+
+
+class _KeySource(BaseSettings):
+    """Where the L2 key is, read from the same places as :class:`Settings` but only on demand."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    direct: SecretStr | None = Field(None, alias=KEY_ENV)
+    path: str | None = Field(None, alias=KEY_FILE_ENV)
 
 
 def _token(value: SecretStr | None, name: str, prefix: str) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.edgex.signing import StarkKey
 from bot.settings import Need, Settings, SettingsError
 
 KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -191,3 +192,14 @@ def test_messages_name_the_setting_the_key_came_from(
     monkeypatch.delenv("EDGEX_STARK_PRIVATE_KEY")
     monkeypatch.setenv("EDGEX_STARK_PRIVATE_KEY_FILE", str(tmp_path / "l2.key"))
     assert Settings.load().key_setting() == "EDGEX_STARK_PRIVATE_KEY_FILE"
+
+
+def test_the_key_may_come_from_dotenv_like_every_setting(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"EDGEX_BASE_URL=https://pro.edgex.exchange\nEDGEX_ACCOUNT_ID=1\n"
+        f"EDGEX_STARK_PRIVATE_KEY={KEY}\n"
+    )
+    settings = Settings.load()
+    assert settings.problems(Need.SIGNING) == []
+    assert settings.load_stark_key().public_x == StarkKey.from_hex(KEY).public_x
+    assert KEY not in repr(settings.model_dump())
