@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -153,11 +152,9 @@ def _assert_consistent(database: Database, sim: Sim, ids: list[int]) -> None:
 
 @pytest.mark.parametrize("command", ["run", "worker"])
 def test_sigterm_mid_send_finishes_the_step_and_exits_cleanly(
-    command: str, tmp_path: Path, sqlite_template: Path, sim: Sim, slack: SlackStandIn
+    command: str, tmp_path: Path, database_url: str, sim: Sim, slack: SlackStandIn
 ) -> None:
-    path = tmp_path / "withdrawbot.db"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
+    url = database_url
     database = open_database(url)
     try:
         ids = [approved(database).id for _ in range(REQUESTS)]

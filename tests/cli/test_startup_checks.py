@@ -346,3 +346,24 @@ def test_a_misconfiguration_stops_startup_with_one_line(
     assert "Traceback" not in output
     for secret in (KEY[:16], SIGNING_SECRET, WRONG_TOKEN, places.bot_token, DB_PASSWORD):
         assert secret not in output
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("command", [RUN, WORKER], ids=["run", "worker"])
+def test_an_unmigrated_postgresql_database_is_one_line(
+    places: Places, command: tuple[str, ...], unmigrated_url: str
+) -> None:
+    env = _environment(places, {"DATABASE_URL": unmigrated_url})
+    result = subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "bot.cli", *command],
+        env=env,
+        cwd=places.home,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"withdrawbot {command[0]}: the database at postgresql+psycopg://")
+    assert line.endswith(" is not migrated (run: withdrawbot migrate)")

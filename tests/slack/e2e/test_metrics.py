@@ -7,6 +7,7 @@ sends and polls are process-wide, so they are compared before and after.
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from approvals.lifecycle import State
@@ -57,6 +58,7 @@ def _complete(world: World, request_id: int) -> None:
     wait_for(done, timeout=30)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_metrics_after_a_completed_a_refused_a_rejected_and_a_pending_request(
     world_with_worker: World,
 ) -> None:
