@@ -60,6 +60,7 @@ from bot.startup import (
     Refused,
     adopt_policy,
     check_account,
+    check_app_token,
     open_checked,
     read_key,
     read_policy,
@@ -346,6 +347,8 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
         policy = read_policy(settings)
         slack = slack_client(settings)
         team_id = slack_team(settings, slack)
+        if mode is Mode.SOCKET:
+            check_app_token(settings)
         key: StarkKey | None = None
         if settings.paper:
             paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))

@@ -46,6 +46,7 @@ __all__ = [
     "Refused",
     "adopt_policy",
     "check_account",
+    "check_app_token",
     "load_settings",
     "open_checked",
     "read_key",
@@ -155,6 +156,27 @@ def slack_team(settings: Settings, slack: WebClient) -> str:
             [f"Slack cannot be reached at SLACK_API_URL {settings.slack_api_url}: {reason}"]
         ) from None
     return settings.slack_team_id or str(answer.get("team_id", ""))
+
+
+def check_app_token(settings: Settings) -> None:
+    """Socket Mode: Slack must give ``SLACK_APP_TOKEN`` a socket URL (``apps.connections.open``).
+
+    The URL is not used: the socket handler asks for its own when it connects. Asking here turns
+    a wrong app token into a refusal instead of a traceback after the start.
+    """
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    slack = WebClient(base_url=settings.slack_api_url)
+    try:
+        with _held_back(_SLACK_LOGGER):
+            slack.apps_connections_open(app_token=app_token)
+    except SlackApiError as err:
+        code = err.response.get("error", "error") if err.response is not None else "error"
+        raise Refused([f"SLACK_APP_TOKEN is refused by Slack ({code})"]) from None
+    except (SlackClientError, OSError) as err:
+        reason = getattr(err, "reason", None) or err.strerror if isinstance(err, OSError) else err
+        raise Refused(
+            [f"Slack cannot be reached at SLACK_API_URL {settings.slack_api_url}: {reason}"]
+        ) from None
 
 
 def check_account(

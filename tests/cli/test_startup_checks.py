@@ -33,6 +33,7 @@ ACCOUNT = "543429922991899150"
 OTHER_ACCOUNT = "777"  # exists at the simulator, with another key
 SIGNING_SECRET = "signing-secret-that-must-not-leak"
 WRONG_TOKEN = "xoxb-a-token-slack-does-not-know-0123456789"
+WRONG_APP_TOKEN = "xapp-1-an-app-token-slack-does-not-know-0123456789"
 DB_PASSWORD = "database-password-that-must-not-leak"
 CHANNEL = "C0TREASURY"
 
@@ -158,6 +159,10 @@ CASES: dict[str, Case] = {
             f"Slack cannot be reached at SLACK_API_URL http://127.0.0.1:{p.closed_port}/api/: "
         ),
         exact=False,
+    ),
+    "app token Slack refuses": Case(
+        lambda p: {"SLACK_APP_TOKEN": WRONG_APP_TOKEN},
+        lambda p: "SLACK_APP_TOKEN is refused by Slack (invalid_auth)",
     ),
     "missing channel": Case(
         lambda p: {"WITHDRAWBOT_CHANNEL": None},
@@ -291,7 +296,8 @@ CASES: dict[str, Case] = {
     ),
 }
 
-# What each command checks: the worker serves no HTTP (no signing secret); the web-only process
+# What each command checks: the worker talks to Slack only through the Web API (no signing
+# secret, no Socket Mode); the web-only process
 # never reads the key, so neither the key nor the account is its business.
 KEY_CASES = {
     "missing key",
@@ -307,7 +313,7 @@ KEY_CASES = {
 APPLIES = {
     RUN: set(CASES),
     WEB_ONLY: set(CASES) - KEY_CASES,
-    WORKER: set(CASES) - {"missing signing secret"},
+    WORKER: set(CASES) - {"missing signing secret", "app token Slack refuses"},
 }
 LABELS = {RUN: "run", WEB_ONLY: "run-no-worker", WORKER: "worker"}
 PARAMS = [
@@ -344,7 +350,15 @@ def test_a_misconfiguration_stops_startup_with_one_line(
         assert lines[0].startswith(expected), lines[0]
         assert len(lines[0]) > len(expected), "the line says why"
     assert "Traceback" not in output
-    for secret in (KEY[:16], SIGNING_SECRET, WRONG_TOKEN, places.bot_token, DB_PASSWORD):
+    secrets = (
+        KEY[:16],
+        SIGNING_SECRET,
+        WRONG_TOKEN,
+        WRONG_APP_TOKEN,
+        places.bot_token,
+        DB_PASSWORD,
+    )
+    for secret in secrets:
         assert secret not in output
 
 
