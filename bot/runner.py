@@ -415,6 +415,8 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
             else:
                 _serve_http(running.asgi, host=host, port=port)
         except KeyboardInterrupt:
+            # A repeated SIGTERM must not cut short the tidy-up that follows.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             log_event(log, logging.INFO, "run.stopping", mode=mode.value)
         # Leaving the block closes the stack: loops finish their step, leases are given back.
     log_event(log, logging.INFO, "run.stopped", mode=mode.value)
