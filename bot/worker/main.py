@@ -115,6 +115,11 @@ def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | No
             key_setting="the paper key" if settings.paper else settings.key_setting(),
             base_url=base_url,
         )
+        if metrics_port is not None:
+            try:
+                serve_metrics(database, port=metrics_port, worker=True)
+            except OSError as err:
+                raise Refused([f"--metrics-port {metrics_port}: {err.strerror or err}"]) from None
         # Every check passed: only from here on does the process log and write.
         adopt_policy(database, policy)
         extra_loops, membership = (
@@ -147,8 +152,6 @@ def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | No
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        if metrics_port is not None:
-            serve_metrics(database, port=metrics_port, worker=True)
         log_event(
             log,
             logging.INFO,

@@ -381,3 +381,21 @@ def test_an_unmigrated_postgresql_database_is_one_line(
     [line] = [line for line in result.stderr.splitlines() if line.strip()]
     assert line.startswith(f"withdrawbot {command[0]}: the database at postgresql+psycopg://")
     assert line.endswith(" is not migrated (run: withdrawbot migrate)")
+
+
+def test_a_metrics_port_in_use_is_one_line(places: Places) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # noqa: S104 - the worker binds every interface too
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "bot.cli", "worker", "--metrics-port", str(port)],
+            env=_environment(places, {}),
+            cwd=places.home,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == f"withdrawbot worker: --metrics-port {port}: Address already in use\n"
