@@ -1,10 +1,10 @@
 """``withdrawbot worker``: settings, the start-up checks, then the loops until SIGTERM.
 
-The checks are ``bot.startup``'s, in the order ``run`` makes them (settings, database, policy,
-Slack's answer to the token, the key against the account's l2Key), each refusing in one line
-before anything is logged or written. The key is read here and nowhere else in the Procfile
-split. In paper mode the embedded simulator and its paper key stand in for edgeX, and every log
-line says PAPER.
+The checks are ``bot.startup``'s, the same ``run`` makes (settings, the policy, the database,
+Slack's answer to the token, the key against the account's l2Key, and here a free
+``--metrics-port``), each refusing in one line before anything is logged or written. The key
+is read here and nowhere else in the Procfile split. In paper mode the embedded simulator and its
+paper key stand in for edgeX, and every log line says PAPER.
 
 SIGTERM lets each loop finish its step (a send answered and recorded, a poll written, a Slack
 post marked), then every lease this worker holds is given back and ``worker.stopped`` logged,
