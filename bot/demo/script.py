@@ -10,6 +10,7 @@ can no longer happen (a withdrawal that failed where it should complete) gives u
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 from bot.demo.stage import CHANNEL, CHANNEL_NAME, COLD_WALLET, STEP_SECONDS, UNLISTED_WALLET, Stage
 from bot.demo.transcript import message_lines, one_line, wrap
 from bot.edgex.statuses import FAILURES, SUCCESS
-from bot.slack.actions import ActionId, Field
+from bot.slack.actions import ActionId, CallbackId, Field
 
 __all__ = [
     "CENSOR_CODE",
@@ -30,6 +31,8 @@ __all__ = [
     "Seen",
     "StepMissing",
 ]
+
+log = logging.getLogger(__name__)
 
 CENSOR_CODE = "CENSOR_DESTINATION_FLAGGED"
 CENSOR_REASON = "the destination is on the LP's screening list"
@@ -58,6 +61,10 @@ class StepMissing(Exception):
     @property
     def line(self) -> str:
         return str(self)
+
+
+class _Unseen(Exception):
+    """What a person did was not taken (an HTTP error, a button not shown); the message says so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +111,11 @@ class Morning:
         self.submitted(first)
         self.walk_to_completion(first)
         self._offstage(
-            f"the simulator is scripted to fail the next withdrawal at its censor with "
-            f"{CENSOR_CODE} ({CENSOR_REASON})"
-        )
-        self.stage.admin.post(
-            "fates", outcome="censor_failure", code=CENSOR_CODE, reason=CENSOR_REASON
+            "the simulator is told to fail the next withdrawal at its censor",
+            f"{CENSOR_CODE} ({CENSOR_REASON})",
+            lambda: self.stage.admin.post(
+                "fates", outcome="censor_failure", code=CENSOR_CODE, reason=CENSOR_REASON
+            ),
         )
         cross = self.draft(
             "alice drafts a cross-chain 1000 USDT to Arbitrum; it shows its LP quote",
@@ -142,7 +149,7 @@ class Morning:
         def act() -> None:
             delivery = stage.platform.command(stage.people["alice"], text, channel=CHANNEL)
             if delivery.status != 200:
-                raise self._missing(title, f"the bot answered the command with {delivery.status}")
+                raise _Unseen(f"the bot answered the command with HTTP {delivery.status}")
 
         def check() -> Seen:
             new = [m for m in stage.roots() if m["ts"] not in known]
@@ -185,7 +192,8 @@ class Morning:
                 said = self._line(reply, f"@{name} approved")
                 if said is not None and expect in said:
                     return Seen(True, f"thread: {said}")
-            refusals = [one_line(m, stage.names) for m in stage.private(name)[answers:]]
+            told = [one_line(m, stage.names) for m in stage.private(name)[answers:]]
+            refusals = [t for t in told if REFUSED in t]
             if refusals:
                 return Seen(False, f"{name} was told: {refusals[-1]}", hopeless=True)
             return Seen(False, self._last_reply(posted))
@@ -291,9 +299,13 @@ class Morning:
 
         def check() -> Seen:
             if not submitted:
-                views = stage.slack.workspace.open_views(stage.people[name].user_id)
+                views = [
+                    v
+                    for v in stage.slack.workspace.open_views(stage.people[name].user_id)
+                    if v["callback_id"] == CallbackId.REJECT_REASON.value
+                ]
                 if not views:
-                    return Seen(False, f"no form opened for {name}")
+                    return Seen(False, f"no form asking {name} why opened")
                 submitted.append(str(views[-1]["id"]))
                 delivery = stage.platform.submit(
                     stage.people[name],
@@ -357,19 +369,28 @@ class Morning:
         self._say(f"{self.number:>2}. {title}", "")
         self._say(doing, "    ")
         started = time.monotonic()
-        act()
         limit = deadline * self.patience
-        while True:
-            seen = check()
-            waited = time.monotonic() - started
-            if seen.done:
-                self._say(f"✓ {seen.what}  ({waited:.1f}s)", "    ")
-                return
-            if seen.hopeless:
-                raise self._missing(title, seen.what)
-            if waited > limit:
-                raise self._missing(title, seen.what, waited=limit)
-            time.sleep(0.05)
+        try:
+            act()
+            while True:
+                seen = check()
+                waited = time.monotonic() - started
+                if seen.done:
+                    self._say(f"✓ {seen.what}  ({waited:.1f}s)", "    ")
+                    return
+                if seen.hopeless:
+                    raise self._missing(title, seen.what)
+                if waited > limit:
+                    raise self._missing(title, seen.what, waited=limit)
+                time.sleep(0.05)
+        except StepMissing:
+            raise
+        except _Unseen as err:
+            raise self._missing(title, str(err)) from None
+        except Exception as err:
+            # The stack itself failed (a refused admin call, a connection gone): still one line.
+            log.debug("demo.step_failed step=%s", self.number, exc_info=True)
+            raise self._missing(title, f"{type(err).__name__}: {err}") from err
 
     def _missing(self, title: str, seen: str, *, waited: float | None = None) -> StepMissing:
         return StepMissing(self.number, title, seen, waited)
@@ -380,15 +401,18 @@ class Morning:
                 self.stage.people[name], channel=CHANNEL, ts=posted.ts, action_id=action.value
             )
         except LookupError as err:
-            raise self._missing(f"{name} clicks on #{posted.request_id}", str(err)) from None
+            raise _Unseen(f"{name} cannot click it: {err}") from None
         if delivery.status != 200:
-            raise self._missing(
-                f"{name} clicks on #{posted.request_id}",
-                f"the bot answered the click with {delivery.status}",
-            )
+            raise _Unseen(f"the bot answered {name}'s click with HTTP {delivery.status}")
 
-    def _offstage(self, text: str) -> None:
-        self._say(f"(offstage: {text})", "    ")
+    def _offstage(self, what: str, detail: str, action: Callable[[], object]) -> None:
+        """Set the scene for the next step; if that fails, the next step cannot happen."""
+        self._say(f"(offstage: {what}: {detail})", "    ")
+        try:
+            action()
+        except Exception as err:
+            log.debug("demo.offstage_failed", exc_info=True)
+            raise StepMissing(self.number + 1, what, f"{type(err).__name__}: {err}", None) from err
 
     def _say(self, text: str, indent: str) -> None:
         self.out.write("\n".join(wrap(text, indent)) + "\n")
