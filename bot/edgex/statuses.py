@@ -158,15 +158,6 @@ STAGES: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
-def kind_of(status: str) -> WithdrawKind | None:
-    """The withdrawal kind a status belongs to, from its prefix."""
-    if status.startswith("NORMAL_WITHDRAW_"):
-        return WithdrawKind.NORMAL
-    if status.startswith("CROSS_WITHDRAW_"):
-        return WithdrawKind.CROSS
-    return None
-
-
 def is_terminal(status: str) -> bool:
     """Success or a known failure; anything unknown keeps being watched."""
     return status in SUCCESS or status in FAILURES

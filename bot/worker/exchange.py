@@ -24,11 +24,7 @@ from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
 from storage.repository import StoredRequest
 from storage.work import SignedSubmission, Signer, Submission
 
-__all__ = ["ExchangeAccess", "KeyMismatch", "NotOurAccount", "wire_text"]
-
-
-class KeyMismatch(RuntimeError):
-    """The configured key is not the account's: refuse to start rather than sign garbage."""
+__all__ = ["ExchangeAccess", "NotOurAccount", "wire_text"]
 
 
 class NotOurAccount(RuntimeError):
@@ -62,15 +58,6 @@ class ExchangeAccess:
     @property
     def account_id(self) -> str:
         return self.client.account_id
-
-    def check_key(self) -> None:
-        """The start-up check: the account's l2Key must be this key's, compared as integers."""
-        account = self.client.get_account()
-        if not signing.l2_keys_equal(account.l2_key, self._key.l2_key):
-            raise KeyMismatch(
-                f"the L2 key in EDGEX_STARK_PRIVATE_KEY is not the key of edgeX account "
-                f"{self.account_id} (the account's l2Key is {account.l2_key}); refusing to start"
-            )
 
     def coin(self, coin_id: str) -> CoinMeta:
         """The asset id and resolution to sign with; metadata is re-read when stale or unknown."""

@@ -42,7 +42,7 @@ Step = Callable[[], bool]
 
 @dataclass
 class Worker:
-    """Everything one worker process runs; ``start`` / ``stop`` or ``run`` until stopped."""
+    """Everything one worker process runs, between ``start`` and ``stop``."""
 
     database: Database
     exchange: ExchangeAccess
@@ -156,9 +156,3 @@ class Worker:
             for part in ("submit", "poll", "reconcile", "quote")
         )
         log_event(log, logging.INFO, "worker.stopped", owner=self.config.owner, released=released)
-
-    def run(self) -> None:
-        """Start, block until ``stop_event`` is set (a signal handler sets it), then stop."""
-        self.start()
-        self.stop_event.wait()
-        self.stop()

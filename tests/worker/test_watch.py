@@ -12,7 +12,7 @@ from approvals.content import Kind
 from approvals.lifecycle import State
 from bot.edgex import signing
 from bot.edgex.simulator import SimulatorServer
-from bot.worker.exchange import ExchangeAccess, KeyMismatch
+from bot.startup import Refused, check_account
 from bot.worker.loop import Worker
 from storage import alerts
 from storage.engine import Database
@@ -105,11 +105,17 @@ def test_one_status_call_per_batch_of_ids(sqlite_db: Database, sim: Sim) -> None
 
 
 def test_a_key_that_is_not_the_accounts_is_refused(sim: Sim) -> None:
+    """The account is read with the right key, so the l2Key comparison itself refuses."""
     other = signing.StarkKey.from_int(12345)
     with client(sim.url) as edgex:
-        ExchangeAccess(edgex, vector_key()).check_key()
-        with pytest.raises(KeyMismatch, match="is not the key of edgeX account"):
-            ExchangeAccess(edgex, other).check_key()
+        account = check_account(edgex, vector_key(), key_setting="KEY", base_url=sim.url)
+        assert signing.l2_keys_equal(account.l2_key, vector_key().l2_key)
+        with pytest.raises(Refused) as refused:
+            check_account(edgex, other, key_setting="KEY", base_url=sim.url)
+    assert refused.value.problems == [
+        f"KEY is not the L2 key of edgeX account {ACCOUNT} (the account's l2Key is "
+        f"{account.l2_key})"
+    ]
 
 
 @pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
