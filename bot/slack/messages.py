@@ -549,6 +549,22 @@ def refusal_message(text: str, *, paper: bool) -> Message:
     return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
 
 
+def drafted_message(card: RequestCard, *, paper: bool) -> Message:
+    """Where a stored draft went, for its author: up for approval, or waiting for its LP quote."""
+    if card.request.state is State.AWAITING_QUOTE:
+        return notice_message(
+            f"Drafted withdrawal #{card.request_id}; the worker is fetching its LP quote from "
+            "edgeX, then posts it for approval in the approval channel (or ends it there with "
+            "edgeX's reason).",
+            paper=paper,
+        )
+    return notice_message(
+        f"Drafted withdrawal #{card.request_id}; it is posted for approval in the approval "
+        f"channel. Fingerprint {fingerprint(card.request.content_hash)}.",
+        paper=paper,
+    )
+
+
 def drafting_message(command: DraftCommand, *, paper: bool) -> Message:
     """The ack of an inline draft: what was read, before it is checked and stored.
 

@@ -36,6 +36,7 @@ from bot.slack.deferred import after_ack
 from bot.slack.listeners import operations
 from bot.slack.messages import (
     Message,
+    drafted_message,
     drafting_message,
     explain_message,
     help_message,
@@ -112,12 +113,7 @@ def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR
     try:
         match parsed:
             case DraftCommand():
-                card = ops.draft(user=user, command=parsed)
-                return notice_message(
-                    f"Drafted withdrawal #{card.request_id}; it is posted for approval in the "
-                    f"approval channel. Fingerprint {card.request.content_hash[:12]}.",
-                    paper=paper,
-                )
+                return drafted_message(ops.draft(user=user, command=parsed), paper=paper)
             case Status(request_id):
                 return request_message(ops.card(request_id), paper=paper, interactive=False)
             case ListOpen():

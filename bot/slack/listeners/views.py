@@ -24,7 +24,7 @@ from bot.slack.forms import (
     refusal_response,
 )
 from bot.slack.listeners import operations
-from bot.slack.messages import notice_message
+from bot.slack.messages import drafted_message
 from bot.slack.modals import refusal_modal
 from bot.slack.ports import Refusal
 
@@ -53,11 +53,7 @@ def withdraw_submitted(
         ack(**refusal_response(err, kind=command.kind, paper=ops.paper))
         return
     ack()
-    note = notice_message(
-        f"Drafted withdrawal #{card.request_id}; it is posted for approval in the approval "
-        "channel.",
-        paper=ops.paper,
-    )
+    note = drafted_message(card, paper=ops.paper)
     client.chat_postEphemeral(channel=ops.channel, user=user, **note.payload())
 
 
