@@ -213,7 +213,12 @@ def start_background(
     if notify:
         stack.threads = [
             threading.Thread(
-                target=notifier.run, args=(stack.stop,), name="slack-notifier", daemon=True
+                target=notifier.run,
+                args=(stack.stop,),
+                # The poller's status changes do not wake the notifier in-process: drain often.
+                kwargs={"interval": NOTIFY_INTERVAL},
+                name="slack-notifier",
+                daemon=True,
             ),
             threading.Thread(
                 target=_sweep_loop,
