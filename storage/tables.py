@@ -32,6 +32,7 @@ from approvals.lifecycle import State
 from storage.columns import UTCDateTime
 
 __all__ = [
+    "AbsenceConfirmationRow",
     "AlertRow",
     "AuditHead",
     "AuditRow",
@@ -130,6 +131,25 @@ class DecisionRow(SQLModel, table=True):
     policy_hash: str = Field(sa_column=Column(String(HASH), nullable=False))
     content_hash: str = Field(sa_column=Column(String(HASH), nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AbsenceConfirmationRow(SQLModel, table=True):
+    """An approver's word that edgeX never received a withdrawal whose outcome was unknown.
+
+    Kept apart from decisions: the approvers who confirm are often the ones who approved, and
+    a confirmation is about what edgeX holds, not about the content. One per person per request
+    (a request needs reconciliation at most once), so the two confirmations that end it are
+    two different people even for code that bypasses the domain.
+    """
+
+    __tablename__ = "absence_confirmations"
+    __table_args__ = (UniqueConstraint("request_id", "confirmer"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    request_id: int = Field(sa_column=Column(Integer, ForeignKey("requests.id"), nullable=False))
+    confirmer: str = Field(sa_column=Column(String(USER), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    policy_hash: str = Field(sa_column=Column(String(HASH), nullable=False))
 
 
 class SubmissionRow(SQLModel, table=True):

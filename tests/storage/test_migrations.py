@@ -131,7 +131,13 @@ def test_0003_keeps_every_row_and_admits_the_quote_states(database_url: str) -> 
         after = dump(database)
         assert after.pop("alembic_version") == [(head_revision(),)]
         before.pop("alembic_version")
+        created = {name: after.pop(name) for name in set(after) - set(before)}
+        sequences = {row[0]: row[1] for row in after.pop("pg_sequences", [])}
+        known = {row[0]: row[1] for row in before.pop("pg_sequences", [])}
         assert after == before
+        assert all(rows == [] for rows in created.values())
+        assert {name: sequences[name] for name in known} == known
+        assert all(sequences[name] is None for name in set(sequences) - set(known))
         with database.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, metadata) == []
