@@ -7,7 +7,9 @@ BEGIN rather than at the first write means two transactions can never both read 
 then race to write it; the busy timeout makes the second one queue instead of failing.
 
 PostgreSQL (psycopg 3): READ COMMITTED; the unit of work takes row locks (``FOR UPDATE``) where
-SQLite relies on the lock taken at BEGIN.
+SQLite relies on the lock taken at BEGIN. A connection attempt gives up after
+``CONNECT_TIMEOUT_SECONDS`` (unless the URL sets its own ``connect_timeout``): libpq's default is
+to wait forever, so a host that drops packets would hang start-up instead of refusing it.
 
 ``open_database`` is what a process calls to work; it refuses a database whose schema is not at
 this code's migration head.
@@ -31,6 +33,7 @@ from storage.migrations import ensure_migrated
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "CONNECT_TIMEOUT_SECONDS",
     "Database",
     "create_database_engine",
     "database_url",
@@ -38,6 +41,7 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 10
 _READ_ONLY = "withdrawbot_read_only"
 
 
@@ -69,8 +73,15 @@ def create_database_engine(
         )
         _sqlite_hooks(engine, busy_timeout)
         return engine
+    timeout = (
+        {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    )
     return create_engine(
-        parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2
+        parsed,
+        connect_args=timeout,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
     )
 
 

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,3 +400,36 @@ def test_a_metrics_port_in_use_is_one_line(places: Places) -> None:
         )
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr == f"withdrawbot worker: --metrics-port {port}: Address already in use\n"
+
+
+@pytest.mark.parametrize("command", [RUN, WORKER], ids=["run", "worker"])
+def test_a_postgresql_host_that_never_answers_is_one_line(
+    places: Places, command: tuple[str, ...]
+) -> None:
+    """A port that accepts the connection and then says nothing, like a host dropping packets."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        url = f"postgresql://withdrawbot:{DB_PASSWORD}@127.0.0.1:{port}/wb"
+        started = time.monotonic()
+        result = subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "bot.cli", *command],
+            env=_environment(places, {"DATABASE_URL": url}),
+            cwd=places.home,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith(
+        f"withdrawbot {command[0]}: the database at postgresql+psycopg://withdrawbot:***@"
+        f"127.0.0.1:{port}/wb cannot be reached: "
+    ), line
+    assert "timeout" in line
+    assert DB_PASSWORD not in output
+    assert elapsed < 15, f"refused after {elapsed:.1f} s"
