@@ -43,6 +43,7 @@ from approvals.money import format_amount
 from approvals.policy import Policy
 
 __all__ = [
+    "ABSENCE_QUORUM",
     "EXCHANGE_TRIGGERS",
     "TERMINAL",
     "TRANSITIONS",
@@ -50,6 +51,7 @@ __all__ = [
     "State",
     "Transition",
     "Trigger",
+    "absence_confirmers",
     "begin_submission",
     "cancel",
     "confirm_absent",
@@ -119,6 +121,8 @@ class Transition:
 
 
 _S, _T = State, Trigger
+# Distinct approvers who must confirm that edgeX never received a withdrawal before it fails.
+ABSENCE_QUORUM = 2
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(None, _T.DRAFT_STORED, _S.PENDING_APPROVAL, "a valid draft is stored"),
     Transition(
@@ -609,27 +613,70 @@ def record_exchange_outcome(
     return replace(request, state=next_state(request.state, trigger), note=note)
 
 
-def confirm_absent(
-    request: Request, *, confirmers: Collection[str], membership: Membership
-) -> Request:
-    """Mark an unreconciled withdrawal FAILED once two approvers confirm edgeX never had it.
+def absence_confirmers(
+    request: Request, *, confirmers: Collection[str], policy: Policy, membership: Membership
+) -> tuple[str, ...]:
+    """Who of ``confirmers`` counts towards "absent at edgeX" now, in the order they confirmed.
 
-    Two distinct members of approver groups, neither of them the requester, must confirm: a
-    wrong "absent" invites a second, duplicate withdrawal.
+    Members of a group the request's tier requires under ``policy`` as it is now, never the
+    requester, each once: the people trusted to approve this withdrawal are the ones trusted to
+    say edgeX never had it. A confirmer who has since left the groups no longer counts.
     """
-    target = next_state(request.state, Trigger.CONFIRMED_ABSENT)
-    valid = sorted(
-        {user for user in confirmers if user != request.requester and membership.groups_of(user)}
-    )
-    if len(valid) < 2:
-        raise ActionRefused(
-            "Confirming that edgeX never received this withdrawal needs two approvers other "
-            "than the requester"
+    groups = evaluate_request(request, policy=policy, membership=membership).eligible
+    counted: list[str] = []
+    for user in confirmers:
+        eligible = any(membership.in_group(user, group) for group in groups)
+        if user != request.requester and eligible and user not in counted:
+            counted.append(user)
+    return tuple(counted)
+
+
+def confirm_absent(
+    request: Request,
+    *,
+    confirmer: str,
+    earlier: Collection[str],
+    policy: Policy,
+    membership: Membership,
+) -> Request:
+    """One approver confirms that edgeX never received an unreconciled withdrawal.
+
+    ``earlier`` are the people who confirmed before. The request is returned unchanged until
+    ``ABSENCE_QUORUM`` distinct approvers (``absence_confirmers``) have confirmed, then FAILED.
+    A wrong "absent" invites a second, duplicate withdrawal, so the confirmer must be eligible
+    now, must not be the requester and must not have confirmed already; anything else is
+    refused with the reason.
+    """
+    if request.state is not State.NEEDS_RECONCILIATION:
+        raise TransitionRefused(
+            f"This request {_PHRASE[request.state]}, so it no longer needs anyone to confirm "
+            "that edgeX does not have it"
         )
+    if confirmer == request.requester:
+        raise ActionRefused(
+            "You drafted this request, so you cannot confirm that edgeX does not have it; two "
+            "approvers other than you must"
+        )
+    if confirmer in earlier:
+        raise ActionRefused(
+            "You already confirmed that edgeX does not have this withdrawal; another approver "
+            "must confirm it too"
+        )
+    groups = evaluate_request(request, policy=policy, membership=membership).eligible
+    if not any(membership.in_group(confirmer, group) for group in groups):
+        raise ActionRefused(
+            f"You are not in {join_or(groups)}, who approve this request, so you cannot "
+            "confirm that edgeX does not have it"
+        )
+    counted = absence_confirmers(
+        request, confirmers=(*earlier, confirmer), policy=policy, membership=membership
+    )
+    if len(counted) < ABSENCE_QUORUM:
+        return request
     return replace(
         request,
-        state=target,
-        note=f"Confirmed absent at edgeX by {' and '.join(valid)}",
+        state=next_state(request.state, Trigger.CONFIRMED_ABSENT),
+        note=f"Confirmed absent at edgeX by {' and '.join(counted)}",
     )
 
 

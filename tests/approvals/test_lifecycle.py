@@ -18,6 +18,7 @@ from approvals.lifecycle import (
     Request,
     State,
     Trigger,
+    absence_confirmers,
     begin_submission,
     cancel,
     confirm_absent,
@@ -274,13 +275,39 @@ REFUSED_CLICKS: dict[str, tuple[Callable[[], object], str]] = {
         lambda: requote(_reject(request(cross()), T1), quote=QUOTE, policy=policy(), now=LATER),
         "This request was rejected, so its quote can no longer change",
     ),
-    "confirm-absent-alone": (
+    "confirm-absent-requester": (
         lambda: confirm_absent(
-            record_exchange_outcome(_submitting(_approve(request(), T1)), Trigger.OUTCOME_UNKNOWN),
-            confirmers=[T1, T1, REQUESTER, OUTSIDER],
+            _unknown(), confirmer=REQUESTER, earlier=[], policy=policy(), membership=membership()
+        ),
+        "You drafted this request, so you cannot confirm that edgeX does not have it",
+    ),
+    "confirm-absent-twice": (
+        lambda: confirm_absent(
+            _unknown(), confirmer=T1, earlier=[T1], policy=policy(), membership=membership()
+        ),
+        "You already confirmed that edgeX does not have this withdrawal",
+    ),
+    "confirm-absent-outsider": (
+        lambda: confirm_absent(
+            _unknown(), confirmer=OUTSIDER, earlier=[], policy=policy(), membership=membership()
+        ),
+        "You are not in treasury, who approve this request, so you cannot confirm",
+    ),
+    "confirm-absent-other-tier-group": (
+        lambda: confirm_absent(
+            _unknown(), confirmer=F1, earlier=[T1], policy=policy(), membership=membership()
+        ),
+        "You are not in treasury, who approve this request",
+    ),
+    "confirm-absent-matched": (
+        lambda: confirm_absent(
+            record_exchange_outcome(_unknown(), Trigger.MATCHED_AT_EXCHANGE),
+            confirmer=T1,
+            earlier=[],
+            policy=policy(),
             membership=membership(),
         ),
-        "Confirming that edgeX never received this withdrawal needs two approvers",
+        "This request was sent to edgeX, so it no longer needs anyone to confirm",
     ),
 }
 
@@ -491,13 +518,44 @@ def test_exchange_outcomes() -> None:
     assert Trigger.CONFIRMED_ABSENT not in EXCHANGE_TRIGGERS
 
 
+def _unknown() -> Request:
+    """A standard-tier request whose send had no clear answer."""
+    sent = _submitting(_approve(request(), T1))
+    return record_exchange_outcome(sent, Trigger.OUTCOME_UNKNOWN)
+
+
 def test_reconciliation() -> None:
-    unknown = record_exchange_outcome(_submitting(_approve(request(), T1)), Trigger.OUTCOME_UNKNOWN)
+    unknown = _unknown()
     assert unknown.state is State.NEEDS_RECONCILIATION
     assert record_exchange_outcome(unknown, Trigger.MATCHED_AT_EXCHANGE).state is State.SUBMITTED
-    absent = confirm_absent(unknown, confirmers=[T3, F1, T3], membership=membership())
+    pol, members = policy(), membership()
+    first = confirm_absent(unknown, confirmer=T3, earlier=[], policy=pol, membership=members)
+    assert first == unknown
+    absent = confirm_absent(unknown, confirmer=T1, earlier=[T3], policy=pol, membership=members)
     assert absent.state is State.FAILED
-    assert absent.note == "Confirmed absent at edgeX by UF1 and UT3"
+    assert absent.note == "Confirmed absent at edgeX by UT3 and UT1"
+
+
+def test_absence_counts_only_current_approvers_of_the_tier() -> None:
+    """Finance approves the large tier only; someone no longer in a group stops counting."""
+    large = _unknown_large()
+    pol, members = policy(), membership()
+    both = confirm_absent(large, confirmer=F1, earlier=[T2], policy=pol, membership=members)
+    assert both.state is State.FAILED
+    assert absence_confirmers(
+        large, confirmers=[T2, REQUESTER, OUTSIDER, T2, F1], policy=pol, membership=members
+    ) == (T2, F1)
+    without_t2 = policy(
+        POLICY_TEXT.replace(f'treasury = ["{T1}", "{T2}", "@ops"]', f'treasury = ["{T1}", "@ops"]')
+    )
+    members = membership(without_t2)
+    still = confirm_absent(large, confirmer=F1, earlier=[T2], policy=without_t2, membership=members)
+    assert still == large
+
+
+def _unknown_large() -> Request:
+    req = _approve(_approve(_approve(request(normal("20000")), T1), T3), F1)
+    return record_exchange_outcome(_submitting(req), Trigger.OUTCOME_UNKNOWN)
 
 
 def test_reminders() -> None:
