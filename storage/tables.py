@@ -37,6 +37,7 @@ __all__ = [
     "AuditHead",
     "AuditRow",
     "DecisionRow",
+    "ExchangeQueryRow",
     "FreezeRow",
     "OutboxRow",
     "RequestRow",
@@ -271,3 +272,37 @@ class AlertRow(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
     )
     slack_ts: str | None = Field(default=None, sa_column=Column(String(32)))
+
+
+class ExchangeQueryRow(SQLModel, table=True):
+    """``/withdraw history`` or ``claimable`` asked in a web-only process, for the worker to answer.
+
+    Both need edgeX's private API and so the account key, which only the worker holds. The
+    worker claims a query with the lease columns, as it claims requests, so two replicas never
+    answer one twice; after a retryable failure ``lease_until`` (with no owner) is when it may be
+    tried again. ``response_url`` is Slack's bearer URL for the answer: it is dropped when the
+    query finishes (the ``url_dropped`` CHECK), never kept longer than needed.
+    """
+
+    __tablename__ = "exchange_queries"
+    __table_args__ = (
+        CheckConstraint("kind IN ('history', 'claimable')", name="kind"),
+        CheckConstraint(
+            "outcome IN ('answered', 'failed', 'expired', 'undelivered')", name="outcome"
+        ),
+        CheckConstraint("(finished_at IS NULL) = (outcome IS NULL)", name="finished"),
+        CheckConstraint("finished_at IS NULL OR response_url IS NULL", name="url_dropped"),
+        Index("ix_exchange_queries_finished_at_lease_until", "finished_at", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    argument: str = Field(sa_column=Column(String(64), nullable=False))
+    requester: str = Field(sa_column=Column(String(USER), nullable=False))
+    response_url: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    lease_owner: str | None = Field(default=None, sa_column=Column(String(128)))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    outcome: str | None = Field(default=None, sa_column=Column(String(16)))
