@@ -31,9 +31,11 @@ from approvals.content import Kind
 from approvals.decisions import Decision
 from approvals.errors import ApprovalError, DraftRefused
 from approvals.lifecycle import (
+    ABSENCE_QUORUM,
     TERMINAL,
     Request,
     State,
+    absence_confirmers,
     evaluate_request,
     reminder_due_at,
 )
@@ -49,7 +51,7 @@ from bot.exchange import MetadataUnusable, exchange_metadata
 from bot.slack.actions import RequestRef
 from bot.slack.command_parser import DraftCommand
 from bot.slack.forms import draft_for
-from bot.slack.messages import RequestCard
+from bot.slack.messages import Reconciliation, RequestCard
 from bot.slack.modals import ChainChoice
 from bot.slack.ports import (
     ClaimableAmount,
@@ -60,7 +62,7 @@ from bot.slack.ports import (
     Refusal,
 )
 from storage import freeze as freezing
-from storage import queries, transactions, work
+from storage import queries, reconciliation, transactions, work
 from storage.engine import Database
 from storage.errors import RequestNotFound, StaleRequest, StorageError
 from storage.repository import StoredRequest
@@ -264,6 +266,39 @@ class UseCases:
         self._on_change()
         if after.request.state is State.APPROVED:
             self._on_approved()
+        return self._card(after, membership=membership)
+
+    def confirm_absent(self, *, user: str, ref: RequestRef) -> RequestCard:
+        """An approver's check at edgeX found nothing; the second one ends the request FAILED.
+
+        The worker may match the withdrawal at any moment; whichever is stored first wins, and
+        a confirmation that comes after a match is refused (``storage.reconciliation``).
+        """
+        action = reconciliation.CONFIRM_ABSENT
+        self._load(user, ref.request_id, action)
+        membership = self._membership_for(user, action, ref.request_id)
+        try:
+            after = self._retrying_stale(
+                lambda: reconciliation.confirm_absent(
+                    self.database,
+                    request_id=ref.request_id,
+                    confirmer=user,
+                    policy=self.policy,
+                    membership=membership,
+                    now=self.clock(),
+                )
+            )
+        except ApprovalError as err:
+            self._refuse(user, action, err.message, request_id=ref.request_id)
+        log_event(
+            log,
+            logging.WARNING,
+            "request.confirmed_absent",
+            request=after.id,
+            by=user,
+            state=after.request.state.value,
+        )
+        self._on_change()
         return self._card(after, membership=membership)
 
     def reject_target(self, *, user: str, ref: RequestRef) -> RequestCard:
@@ -569,18 +604,48 @@ class UseCases:
     ) -> RequestCard:
         if reason is None:
             reason = queries.reasons(self.database, request_ids=[stored.id]).get(stored.id, "")
+        sent = None
         if withdraw_id is None and stored.request.state not in _BEFORE_SIGNING:
             sent = work.submissions(self.database, request_ids=[stored.id]).get(stored.id)
             withdraw_id = sent.exchange_withdraw_id if sent else None
+        membership = membership or self._membership_or_empty()
         return RequestCard.build(
             stored.id,
             stored.request,
             reason=reason,
             policy=self.policy,
-            membership=membership or self._membership_or_empty(),
+            membership=membership,
             exchange_status=stored.exchange_status,
             withdraw_id=withdraw_id,
             chain_name=self._chain_names().get(stored.request.content.chain_id),
+            reconciliation=self._reconciliation(stored, sent, membership),
+        )
+
+    def _reconciliation(
+        self, stored: StoredRequest, sent: work.Submission | None, membership: Membership
+    ) -> Reconciliation | None:
+        """What to check at edgeX while the request needs reconciliation, and who confirmed.
+
+        While it waits, only confirmations that count under the policy as it is now are shown;
+        once it failed by them, everyone who confirmed.
+        """
+        state = stored.request.state
+        if state not in (State.NEEDS_RECONCILIATION, State.FAILED) or sent is None:
+            return None
+        confirmed = reconciliation.confirmers(self.database, request_ids=[stored.id])
+        confirmers = confirmed.get(stored.id, ())
+        if state is State.FAILED and not confirmers:
+            return None
+        if state is State.NEEDS_RECONCILIATION:
+            confirmers = absence_confirmers(
+                stored.request, confirmers=confirmers, policy=self.policy, membership=membership
+            )
+        return Reconciliation(
+            client_withdraw_id=sent.client_withdraw_id,
+            signed_at=sent.signed_at,
+            valid_until=datetime.fromtimestamp(sent.expire_time_ms / 1000, UTC),
+            confirmed_by=confirmers,
+            needed=ABSENCE_QUORUM,
         )
 
     def rebuild(self, card: RequestCard, request: Request) -> RequestCard:

@@ -25,6 +25,7 @@ class ActionId(StrEnum):
     APPROVE = "request.approve"
     REJECT = "request.reject"
     CANCEL = "request.cancel"
+    CONFIRM_ABSENT = "request.confirm_absent"
     # The kind radio in the /withdraw modal dispatches on change, so the chain field can appear.
     WITHDRAW_KIND = "withdraw.kind"
 

@@ -51,7 +51,9 @@ from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape, mention
 __all__ = [
     "REASON_SHOWN",
     "Message",
+    "Reconciliation",
     "RequestCard",
+    "absence_reply",
     "approval_buttons",
     "decision_reply",
     "exchange_reply",
@@ -61,6 +63,7 @@ __all__ = [
     "outcome_message",
     "policy_progress",
     "quote_reply",
+    "reconciliation_check",
     "refusal_message",
     "reminder_reply",
     "request_line",
@@ -88,11 +91,28 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What people look for at edgeX when a send had no clear answer, and who looked.
+
+    ``signed_at`` is when the body was stored, just before its first send; ``valid_until`` is
+    its expiry, until which edgeX could still accept it. ``confirmed_by`` are the confirmations
+    that count now, ``needed`` how many end the request.
+    """
+
+    client_withdraw_id: str
+    signed_at: datetime
+    valid_until: datetime
+    confirmed_by: tuple[str, ...]
+    needed: int
+
+
+@dataclass(frozen=True, slots=True)
 class RequestCard:
     """One request with everything its message shows beside the domain object.
 
     ``reason`` is what the requester wrote; ``exchange_status`` and ``withdraw_id`` are edgeX's
-    (``None`` until it has answered); ``chain_name`` names a cross withdrawal's chain for people.
+    (``None`` until it has answered); ``chain_name`` names a cross withdrawal's chain for people;
+    ``reconciliation`` is set while the request needs reconciliation.
     """
 
     request_id: int
@@ -102,6 +122,7 @@ class RequestCard:
     exchange_status: str | None = None
     withdraw_id: str | None = None
     chain_name: str | None = None
+    reconciliation: Reconciliation | None = None
 
     @classmethod
     def build(
@@ -115,6 +136,7 @@ class RequestCard:
         exchange_status: str | None = None,
         withdraw_id: str | None = None,
         chain_name: str | None = None,
+        reconciliation: Reconciliation | None = None,
     ) -> RequestCard:
         """A card with the request evaluated under ``policy`` as it is now."""
         return cls(
@@ -125,6 +147,7 @@ class RequestCard:
             exchange_status=exchange_status,
             withdraw_id=withdraw_id,
             chain_name=chain_name,
+            reconciliation=reconciliation,
         )
 
     @property
@@ -140,7 +163,8 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
     """The root message in the approval channel; ``interactive=False`` draws it without buttons.
 
     Buttons are drawn only while the request waits for approvals (and ``interactive``); a
-    draft waiting for its quote gets the requester's Cancel alone.
+    draft waiting for its quote gets the requester's Cancel alone, and a withdrawal that needs
+    reconciliation the approvers' "Confirm not at edgeX".
     """
     request = card.request
     blocks: list[Block] = [
@@ -189,6 +213,23 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
                     _md(
                         "Approvals open once the LP quote is in. Only "
                         f"{mention(request.requester)} can cancel."
+                    )
+                ]
+            )
+        )
+    if interactive and request.state is State.NEEDS_RECONCILIATION and card.reconciliation:
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.REQUEST_ACTIONS.value, elements=[_confirm_absent_button(card)]
+            )
+        )
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        f"{card.reconciliation.needed} approvers of this request other than "
+                        f"{mention(request.requester)} must confirm it is not at edgeX; it then "
+                        "ends failed and is never sent or matched again."
                     )
                 ]
             )
@@ -287,6 +328,37 @@ def approval_buttons(
     return ActionsBlock(block_id=block_id, elements=buttons)
 
 
+def _confirm_absent_button(card: RequestCard) -> ButtonElement:
+    """An approver's word that edgeX has no such withdrawal, behind a dialog saying what it does."""
+    reconciliation = card.reconciliation
+    client_id = reconciliation.client_withdraw_id if reconciliation else ""
+    text = (
+        f"Two approvers' confirmations mark withdrawal #{card.request_id} failed; it is then "
+        "never sent or matched again. Confirm only if you checked the edgeX account history "
+        f"and {_client_id_field(card)} {client_id} is not there."
+    )
+    return ButtonElement(
+        text="Confirm not at edgeX",
+        action_id=ActionId.CONFIRM_ABSENT.value,
+        value=card.ref.encode(),
+        style="danger",
+        confirm=ConfirmObject(
+            title=f"Withdrawal #{card.request_id} not at edgeX?",
+            text=_md(clip(text, ConfirmObject.text_max_length)),
+            confirm="I checked: not there",
+            deny="Back",
+            style="danger",
+        ),
+    )
+
+
+def _client_id_field(card: RequestCard) -> str:
+    """The name edgeX's records give the client id, so people search for the right field."""
+    return (
+        "clientCrossWithdrawId" if card.request.content.kind is Kind.CROSS else "clientWithdrawId"
+    )
+
+
 def _cancel_button(card: RequestCard) -> ButtonElement:
     return ButtonElement(
         text="Cancel",
@@ -358,6 +430,15 @@ def _pending_lines(card: RequestCard, note: str) -> list[str]:
 
 
 def _failed_lines(card: RequestCard, note: str) -> list[str]:
+    absent = card.reconciliation
+    if absent is not None and absent.confirmed_by:
+        names = " and ".join(mention(user) for user in absent.confirmed_by)
+        return [
+            f"❌ *Failed* · confirmed not at edgeX by {names} ({_client_id_field(card)} "
+            f"`{escape(absent.client_withdraw_id)}`)",
+            "Nothing is sent or matched for it any more; should edgeX show it after all, the "
+            "account watch says so here and in the channel.",
+        ]
     lines = [f"❌ *Failed*{_withdraw_id(card)}" + (f": {note}" if note else "")]
     failure = FAILURES.get(card.exchange_status or "")
     if failure is not None:
@@ -370,7 +451,31 @@ def _reconciliation_lines(card: RequestCard, note: str) -> list[str]:
         "⚠️ *Needs reconciliation* · edgeX's answer was lost, so nothing is sent again until "
         "the withdrawal is found at edgeX or two approvers confirm it is absent"
     ]
-    return [*lines, note] if note else lines
+    if note:
+        lines.append(note)
+    return [*lines, *reconciliation_check(card)]
+
+
+def reconciliation_check(card: RequestCard) -> list[str]:
+    """What to look for in the edgeX account history, and who has confirmed it is not there."""
+    reconciliation = card.reconciliation
+    if reconciliation is None:
+        return []
+    content = card.request.content
+    lines = [
+        f"Look in the edgeX account's withdrawals for {_client_id_field(card)} "
+        f"`{escape(reconciliation.client_withdraw_id)}`: {format_amount(content.amount)} "
+        f"{escape(content.coin_name)} to `{content.destination}`, sent from "
+        f"{format_moment(reconciliation.signed_at)} on. edgeX could accept the signed body until "
+        f"{format_moment(reconciliation.valid_until)}.",
+    ]
+    confirmed = reconciliation.confirmed_by
+    if confirmed:
+        names = ", ".join(mention(user) for user in confirmed)
+        lines.append(f"Confirmed not at edgeX: {len(confirmed)}/{reconciliation.needed} ({names})")
+    else:
+        lines.append(f"Confirmed not at edgeX: 0/{reconciliation.needed}")
+    return lines
 
 
 def _quoting_lines(card: RequestCard, note: str) -> list[str]:
@@ -451,6 +556,21 @@ def decision_reply(
         text = f"👍 {mention(approver)} approved · the policy is met"
     else:
         text = f"👍 {mention(approver)} approved · needs {policy_progress(card.evaluation)}"
+    return _finish([SectionBlock(text=_md(text))], text, paper=paper)
+
+
+def absence_reply(
+    card: RequestCard, *, confirmer: str, confirmed_by: Sequence[str], needed: int, paper: bool
+) -> Message:
+    """An approver's confirmation that edgeX does not have the withdrawal, for the thread.
+
+    ``confirmed_by`` are the confirmations that counted when it was made, this one included.
+    """
+    names = ", ".join(mention(user) for user in confirmed_by)
+    text = (
+        f"🔎 {mention(confirmer)} checked edgeX: withdrawal #{card.request_id} is not there · "
+        f"{len(confirmed_by)}/{needed} confirmations ({names})"
+    )
     return _finish([SectionBlock(text=_md(text))], text, paper=paper)
 
 
@@ -669,6 +789,9 @@ def explain_message(
     body = "\n".join(
         _MARK.sub(lambda m: mention(m[1]), escape(clip(line, REASON_SHOWN))) for line in lines
     )
+    check = reconciliation_check(card)
+    if check:
+        body += "\n" + "\n".join(check)
     blocks: list[Block] = [
         SectionBlock(text=_md(request_line(card))),
         SectionBlock(text=_md(clip(body, 2900))),

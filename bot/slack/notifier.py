@@ -31,6 +31,10 @@ worker's ``bot.worker.reports.status_detail``, fields such as ``censorFailCode``
 ``code`` and ``message``); they are drawn with ``exchange_reply`` and any code or reason found
 in the detail.
 
+An approver's ``confirm_absent`` (``storage.reconciliation``) is said in the thread with the
+confirmations so far; the one that ends the request adds its final transition, broadcast like
+every final outcome.
+
 The worker's quoter writes ``quoted`` when a cross draft stored without its LP quote (a web-only
 process cannot fetch one) gets it: the root message is redrawn with the quoted LP, fee cap and
 the approval buttons, and the thread says what edgeX quoted (``detail.quote``). Its
@@ -58,6 +62,7 @@ from approvals.lifecycle import TERMINAL, Request, State, Trigger
 from bot.slack.messages import (
     Message,
     RequestCard,
+    absence_reply,
     decision_reply,
     exchange_reply,
     quote_reply,
@@ -69,6 +74,7 @@ from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape
 from storage import alerts, outbox, queries
 from storage.engine import Database
 from storage.outbox import OutboxEntry
+from storage.reconciliation import CONFIRM_ABSENT
 
 __all__ = ["EVENT_TYPE", "CardSource", "DeliveryFailed", "Notifier"]
 
@@ -278,16 +284,9 @@ class Notifier:
         detail: Mapping[str, Any] = payload.get("detail") or {}
         event = entry.event
         parts: list[Message] = []
-        if event in (Decision.APPROVE.value, Decision.REJECT.value):
-            parts.append(
-                decision_reply(
-                    then,
-                    approver=str(payload.get("actor", "")),
-                    decision=Decision(event),
-                    reason=_str(detail.get("reason")),
-                    paper=self.paper,
-                )
-            )
+        person = self._person_reply(event, then, str(payload.get("actor", "")), detail)
+        if person is not None:
+            parts.append(person)
             if moved:
                 parts.append(transition_reply(then, paper=self.paper))
         elif event == "reminded":
@@ -325,6 +324,29 @@ class Notifier:
         if extra:
             parts.append(_lines(extra, paper=self.paper))
         return _join(parts), moved and state in TERMINAL
+
+    def _person_reply(
+        self, event: str, then: RequestCard, actor: str, detail: Mapping[str, Any]
+    ) -> Message | None:
+        """What a person's click said (approve, reject, confirm absent); None for other events."""
+        if event in (Decision.APPROVE.value, Decision.REJECT.value):
+            return decision_reply(
+                then,
+                approver=actor,
+                decision=Decision(event),
+                reason=_str(detail.get("reason")),
+                paper=self.paper,
+            )
+        if event == CONFIRM_ABSENT:
+            confirmed = detail.get("confirmers")
+            return absence_reply(
+                then,
+                confirmer=actor,
+                confirmed_by=[str(u) for u in confirmed] if isinstance(confirmed, list) else [],
+                needed=int(detail.get("needed") or 0),
+                paper=self.paper,
+            )
+        return None
 
     # --- alerts that belong to no request --------------------------------------------------------
 

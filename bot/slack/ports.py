@@ -22,7 +22,7 @@ from approvals.decisions import Decision
 from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.slack.actions import RequestRef
-from bot.slack.command_parser import DraftCommand
+from bot.slack.command_parser import Claimable, DraftCommand, History
 from bot.slack.messages import RequestCard
 from bot.slack.modals import ChainChoice
 
@@ -127,6 +127,10 @@ class Operations(Protocol):
         self, *, user: str, ref: RequestRef, decision: Decision, reason: str | None = None
     ) -> RequestCard: ...
 
+    def confirm_absent(self, *, user: str, ref: RequestRef) -> RequestCard:
+        """An approver confirms that edgeX does not have a withdrawal needing reconciliation."""
+        ...
+
     def reject_target(self, *, user: str, ref: RequestRef) -> RequestCard:
         """The request a reject click is about, if ``user`` may still reject it."""
         ...
@@ -144,6 +148,15 @@ class Operations(Protocol):
     def history(self, days: int) -> Sequence[HistoryLine]: ...
 
     def claimable(self, address: str) -> ClaimableAmount: ...
+
+    @property
+    def holds_key(self) -> bool:
+        """Whether this process reads edgeX's private API itself (history, claimable)."""
+        ...
+
+    def ask_worker(self, *, user: str, query: History | Claimable, response_url: str) -> None:
+        """Leave ``query`` for the worker to answer through ``response_url``; checked first."""
+        ...
 
     def freeze(self, *, user: str, reason: str | None) -> str:
         """Stop signing; returns what to tell the person."""

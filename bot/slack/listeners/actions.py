@@ -1,4 +1,4 @@
-"""Buttons: Approve, Reject (opens the reason form), Cancel, and the form's kind switch.
+"""Buttons: Approve, Reject (opens the reason form), Cancel, Confirm not at edgeX, the kind switch.
 
 Every button carries the request reference it was drawn with (``RequestRef``); the use cases
 refuse a click on a version that is no longer current. A click is acked at once; a refusal comes
@@ -29,6 +29,7 @@ def register(app: App) -> None:
     app.action(ActionId.APPROVE.value)(approve)
     app.action(ActionId.REJECT.value)(reject)
     app.action(ActionId.CANCEL.value)(cancel)
+    app.action(ActionId.CONFIRM_ABSENT.value)(confirm_absent)
     app.action(ActionId.WITHDRAW_KIND.value)(switch_kind)
 
 
@@ -66,6 +67,18 @@ def cancel(
     try:
         ref = _ref(body)
         ops.cancel(user=_user(body), request_id=ref.request_id, ref=ref)
+    except Refusal as refused:
+        _refuse(ops, body, client, respond, refused)
+
+
+def confirm_absent(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """An approver checked edgeX and the withdrawal is not there (Slack's dialog said so)."""
+    ack()
+    ops = operations(context)
+    try:
+        ops.confirm_absent(user=_user(body), ref=_ref(body))
     except Refusal as refused:
         _refuse(ops, body, client, respond, refused)
 
