@@ -61,6 +61,7 @@ from bot.startup import (
     adopt_policy,
     check_account,
     check_app_token,
+    check_exchange,
     open_checked,
     read_key,
     read_policy,
@@ -372,6 +373,8 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
                 key_setting="the paper key" if settings.paper else settings.key_setting(),
                 base_url=base_url,
             )
+        else:
+            check_exchange(public, base_url=base_url)
         # Every check passed: only from here on does the process log and write.
         adopt_policy(database, policy)
         running = stack.enter_context(

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from approvals.errors import PolicyError
 from approvals.policy import Policy, load_policy
 from bot.edgex import signing
-from bot.edgex.client import EdgeXClient
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import (
     EdgeXAPIError,
     EdgeXError,
@@ -47,6 +47,7 @@ __all__ = [
     "adopt_policy",
     "check_account",
     "check_app_token",
+    "check_exchange",
     "load_settings",
     "open_checked",
     "read_key",
@@ -219,6 +220,24 @@ def check_account(
             ]
         )
     return account
+
+
+def check_exchange(public: EdgeXPublicClient, *, base_url: str) -> None:
+    """The public API answers with its metadata, for a process that never reads the account.
+
+    A web-only process needs the coins and chains to check drafts; without this, a wrong or
+    unreachable ``EDGEX_BASE_URL`` would show only when the first person drafts a withdrawal.
+    """
+    where = f"EDGEX_BASE_URL {base_url}"
+    try:
+        with _held_back(_EXCHANGE_LOGGER):
+            public.get_metadata()
+    except (EdgeXAPIError, EdgeXHTTPError, EdgeXMalformedResponse) as err:
+        raise Refused([f"{where} does not answer as edgeX's StarkEx V1 API: {err}"]) from None
+    except EdgeXTransportError as err:
+        raise Refused([f"edgeX cannot be reached at {where}: {err}"]) from None
+    except EdgeXError as err:
+        raise Refused([f"edgeX metadata cannot be read at {where}: {err}"]) from None
 
 
 def _api_refusal(err: EdgeXAPIError, account_id: str, key_setting: str, where: str) -> str:
