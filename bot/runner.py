@@ -208,6 +208,7 @@ def start_background(
             config=worker_config,
             policy=policy,
             membership=lambda _: ops.membership(),
+            paper=paper,
         )
         wake_worker.append(worker.wakeup.notify)
     stack = Stack(database, ops, notifier, bolt, asgi, worker, after_ack)

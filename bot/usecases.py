@@ -11,8 +11,8 @@ the claimable amount are private edgeX endpoints whose requests are signed with 
 key, so they need the signing client. A web-only process never reads the key: it has no private
 client. Its cross-chain drafts are checked in everything but the quote and stored waiting for it
 (AWAITING_QUOTE, no approve buttons); the worker, which holds the key, fetches the quote and puts
-them up for approval (``bot.worker.quoter``). History and claimable answer with a refusal that
-says where they do work.
+them up for approval (``bot.worker.quoter``). History and claimable are stored for the worker,
+which answers them through the command's ``response_url`` (``bot.worker.answerer``).
 """
 
 from __future__ import annotations
@@ -45,11 +45,18 @@ from approvals.money import canonical_decimal, parse_amount
 from approvals.policy import Policy
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import EdgeXError
-from bot.edgex.models import AssetOrder
 from bot.edgex.wire import log_event
 from bot.exchange import MetadataUnusable, exchange_metadata
+from bot.lookups import (
+    checked_address,
+    checked_days,
+    exchange_down,
+    read_claimable,
+    read_history,
+    said,
+)
 from bot.slack.actions import RequestRef
-from bot.slack.command_parser import DraftCommand
+from bot.slack.command_parser import Claimable, DraftCommand, History
 from bot.slack.forms import draft_for
 from bot.slack.messages import Reconciliation, RequestCard
 from bot.slack.modals import ChainChoice
@@ -61,22 +68,21 @@ from bot.slack.ports import (
     HomeData,
     Refusal,
 )
+from storage import exchange_queries, queries, reconciliation, transactions, work
 from storage import freeze as freezing
-from storage import queries, reconciliation, transactions, work
 from storage.engine import Database
 from storage.errors import RequestNotFound, StaleRequest, StorageError
+from storage.exchange_queries import QueryKind
 from storage.repository import StoredRequest
 
-__all__ = ["HISTORY_MAX", "UNFREEZE_WINDOW", "UseCases"]
+__all__ = ["UNFREEZE_WINDOW", "UseCases"]
 
 log = logging.getLogger(__name__)
 
 UNFREEZE_WINDOW = timedelta(hours=1)
-HISTORY_MAX = 200
 _METADATA_TTL = 60.0
 _IN_FLIGHT = (State.APPROVED, State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION)
 _OPEN = (State.AWAITING_QUOTE, State.PENDING_APPROVAL, *_IN_FLIGHT)
-_HISTORY_PAGE = 100
 _BEFORE_SIGNING = (
     State.AWAITING_QUOTE,
     State.QUOTE_REFUSED,
@@ -395,36 +401,38 @@ class UseCases:
 
     def history(self, days: int) -> Sequence[HistoryLine]:
         client = self._signing_client("`/withdraw history`")
-        end = int(self.clock().timestamp())
-        lines: list[HistoryLine] = []
-        offset: str | None = None
         try:
-            while len(lines) < HISTORY_MAX:
-                page = client.get_all_orders_page(
-                    start_time_s=end - days * 86400,
-                    end_time_s=end,
-                    size=_HISTORY_PAGE,
-                    offset_data=offset,
-                )
-                lines += [_history_line(order) for order in page.data_list]
-                offset = page.next_page_offset_data
-                if not offset or not page.data_list:
-                    break
+            return read_history(client, days=days, now=self.clock())
         except EdgeXError as err:
             self._exchange_down(None, "history", err)
-        return lines[:HISTORY_MAX]
 
     def claimable(self, address: str) -> ClaimableAmount:
-        try:
-            checked = parse_address(address, what="The address")
-        except ApprovalError as err:
-            raise Refusal(err.message) from None
+        checked = checked_address(address)
         client = self._signing_client("`/withdraw claimable`")
         try:
-            amount = client.get_normal_withdrawable_amount(checked).amount
+            return read_claimable(client, address=checked)
         except EdgeXError as err:
             self._exchange_down(None, "claimable", err)
-        return ClaimableAmount(address=checked, amount=amount, coin="USDT")
+
+    @property
+    def holds_key(self) -> bool:
+        return self._private is not None
+
+    def ask_worker(self, *, user: str, query: History | Claimable, response_url: str) -> None:
+        """Store the query for the worker, checked first: a typo is refused now, not later."""
+        if isinstance(query, History):
+            kind, argument = QueryKind.HISTORY, str(checked_days(query.days))
+        else:
+            kind, argument = QueryKind.CLAIMABLE, checked_address(query.address)
+        query_id = exchange_queries.ask(
+            self.database,
+            kind=kind,
+            argument=argument,
+            requester=user,
+            response_url=response_url,
+            now=self.clock(),
+        )
+        log_event(log, logging.INFO, "query.asked", query_id=query_id, kind=kind.value, by=user)
 
     def home(self, user: str) -> HomeData:
         cards = self._cards(queries.requests_in(self.database, states=tuple(State), limit=60))
@@ -511,7 +519,7 @@ class UseCases:
             if cached is not None:
                 return cached[1]
             raise Refusal(
-                f"edgeX could not be reached ({_said(err)}), so nothing can be drafted right "
+                f"edgeX could not be reached ({said(err)}), so nothing can be drafted right "
                 "now; try again in a minute"
             ) from None
         except MetadataUnusable as err:
@@ -535,8 +543,8 @@ class UseCases:
             )
         return self._private
 
-    def _exchange_down(self, user: str | None, action: str, err: EdgeXError) -> None:
-        message = f"edgeX did not answer as expected ({_said(err)}); try again in a minute"
+    def _exchange_down(self, user: str | None, action: str, err: EdgeXError) -> NoReturn:
+        message = exchange_down(err)
         if user is not None:
             self._refuse(user, action, message)
         raise Refusal(message)
@@ -662,26 +670,3 @@ class UseCases:
         reasons = queries.reasons(self.database, request_ids=[s.id for s in stored])
         membership = self._membership_or_empty()
         return [self._card(s, reason=reasons.get(s.id, ""), membership=membership) for s in stored]
-
-
-def _said(err: EdgeXError) -> str:
-    code = getattr(err, "code", None)
-    return f"{code}: {err.message}" if code else err.message
-
-
-def _history_line(order: AssetOrder) -> HistoryLine:
-    at = None
-    if order.time and order.time.isdigit():
-        stamp = int(order.time)
-        at = datetime.fromtimestamp(stamp / 1000 if stamp > 10**11 else stamp, UTC)
-    return HistoryLine(
-        order_id=order.order_id,
-        at=at,
-        kind=(order.type or "").removeprefix("ORDER_TYPE_").replace("_", " ").lower(),
-        status=str(order.status) if order.status is not None else "",
-        amount=order.amount,
-        coin=order.coin or "",
-        address=order.address,
-        chain=order.chain,
-        tx_id=order.tx_id,
-    )

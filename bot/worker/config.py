@@ -51,6 +51,11 @@ class WorkerConfig:
     # Drafts waiting for their LP quote are looked for this often (a person is waiting).
     quote_tick: float = 1.0
     quote_batch: int = 10
+    # history and claimable asked in a web-only process: a person is waiting for these too.
+    query_tick: float = 1.0
+    query_batch: int = 10
+    # Tries of one query through failures that may pass (edgeX or Slack), before giving up.
+    query_attempts: int = 3
     poll_interval: float = 5.0
     poll_batch: int = 50
     poll_claim: int = 1_000

@@ -1,4 +1,4 @@
-"""The worker process: submitter, poller, quoter and account watch, each in its own thread.
+"""The worker process: submitter, poller, quoter, answerer and account watch, each in a thread.
 
 Each loop runs one step at a time and checks ``stop`` between steps, so a SIGTERM lets the step
 in progress finish (a send in flight is answered and recorded) and then every lease this worker
@@ -22,6 +22,7 @@ from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.edgex.errors import redact
 from bot.edgex.wire import log_event
+from bot.worker.answerer import Answerer
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.poller import Poller
@@ -29,7 +30,7 @@ from bot.worker.quoter import Quoter
 from bot.worker.submitter import Submitter
 from bot.worker.wakeup import Wakeup, listen
 from bot.worker.watch import AccountWatch
-from storage import tracking
+from storage import exchange_queries, tracking
 from storage.engine import Database
 
 __all__ = ["Step", "Worker"]
@@ -49,6 +50,7 @@ class Worker:
     config: WorkerConfig
     policy: Policy
     membership: Callable[[Policy], Membership]
+    paper: bool = False
     wakeup: Wakeup = field(default_factory=Wakeup)
     extra_loops: Sequence[tuple[str, Step, float]] = ()
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -71,6 +73,9 @@ class Worker:
             policy=lambda: self.policy,
             stop=self.stop_event,
         )
+        self.answerer = Answerer(
+            self.database, self.exchange, self.config, paper=self.paper, stop=self.stop_event
+        )
         self.watch = AccountWatch(self.database, self.exchange, self.config, stop=self.stop_event)
 
     def _submit_step(self) -> bool:
@@ -83,6 +88,9 @@ class Worker:
     def _quote_step(self) -> bool:
         return self.quoter.run_once() >= self.config.quote_batch
 
+    def _answer_step(self) -> bool:
+        return self.answerer.run_once() >= self.config.query_batch
+
     def _watch_step(self) -> bool:
         self.watch.run_once()
         return False
@@ -92,6 +100,7 @@ class Worker:
             ("submitter", self._submit_step, self._submit_pause),
             ("poller", self._poll_step, self._pause(self.config.poll_interval)),
             ("quoter", self._quote_step, self._pause(self.config.quote_tick)),
+            ("answerer", self._answer_step, self._pause(self.config.query_tick)),
             ("watch", self._watch_step, self._pause(self.config.watch_interval)),
             *((name, step, self._pause(every)) for name, step, every in self.extra_loops),
         ]
@@ -154,5 +163,5 @@ class Worker:
         released = sum(
             tracking.release_leases(self.database, owner=f"{self.config.owner}/{part}")
             for part in ("submit", "poll", "reconcile", "quote")
-        )
+        ) + exchange_queries.release_leases(self.database, owner=self.answerer.owner)
         log_event(log, logging.INFO, "worker.stopped", owner=self.config.owner, released=released)

@@ -142,6 +142,7 @@ def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | No
             config=config,
             policy=policy,
             membership=membership,
+            paper=settings.paper,
             extra_loops=extra_loops,
         )
 

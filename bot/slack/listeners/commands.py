@@ -7,6 +7,10 @@ so a burst of drafts never holds up anyone's ack. A command that cannot be read 
 in the ack. The exchange reads that may page (history) or call edgeX (claimable) ack first and
 answer through ``response_url`` too; the quick local answers (status, list, explain, cancel,
 freeze) come in the ack itself.
+
+History and claimable need edgeX's private API, so a web-only process (no key) checks them and
+stores them for the worker, which answers through the same ``response_url``
+(``bot.worker.answerer``); the ack says so, or refuses at once what cannot be looked up.
 """
 
 from __future__ import annotations
@@ -82,6 +86,9 @@ def withdraw(
         ack(**drafting_message(parsed, paper=ops.paper).payload())
         after_ack(context).submit(lambda: _finish_draft(ops, user, parsed, respond))
         return
+    if isinstance(parsed, History | Claimable) and not ops.holds_key:
+        ack(**_ask_worker(ops, user, parsed, str(command["response_url"])).payload())
+        return
     if isinstance(parsed, History | Claimable):
         ack()
         respond(**_ephemeral(_answer(ops, user, parsed)))
@@ -105,6 +112,26 @@ def _finish_draft(ops: Operations, user: str, parsed: DraftCommand, respond: Res
             paper=ops.paper,
         )
     respond(**_ephemeral(answer))
+
+
+def _ask_worker(
+    ops: Operations, user: str, query: History | Claimable, response_url: str
+) -> Message:
+    """What the ack says: the worker will answer, or why nothing was stored."""
+    try:
+        ops.ask_worker(user=user, query=query, response_url=response_url)
+    except Refusal as refused:
+        return refusal_message(refused.message, paper=ops.paper)
+    except Exception:
+        log.exception("slack.query_not_stored by=%s", user)
+        return refusal_message(
+            "withdrawbot could not pass this on to its worker (an internal error, logged); try "
+            "again in a minute",
+            paper=ops.paper,
+        )
+    return notice_message(
+        "Looking that up at edgeX; the worker answers here in a moment.", paper=ops.paper
+    )
 
 
 def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR0911 - one per command
