@@ -4,22 +4,28 @@ The web process answers Slack but never reads the key, posts nothing and sweeps 
 cross-chain draft needs a live LP quote from edgeX's private API, so the web process stores it
 waiting for the quote; the worker process (a real ``withdrawbot worker`` with Slack settings)
 fetches the quote, puts the request up for approval in its thread, and submits it once
-approved. Real HTTP everywhere: Slack stand-in, simulator, both processes on one database.
+approved. ``history`` and ``claimable`` read the same private API: the web process stores them
+and the worker answers the person through the command's ``response_url``. Real HTTP everywhere:
+Slack stand-in, simulator, both processes on one database.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from approvals.lifecycle import State
 from bot.edgex.simulator.catalog import DEFAULT_QUOTE
 from bot.slack.actions import ActionId
-from storage import outbox, transactions
+from bot.slack.standin.workspace import ResponseTarget
+from bot.worker.answerer import EXPIRES_AFTER
+from storage import exchange_queries, outbox, transactions
+from storage.exchange_queries import QueryKind
 from tests.edgex.sim.conftest import ACCOUNT_ID
 from tests.slack.e2e.conftest import CHANNEL, LISTED, POLICY, World, ack_text, wait_for
 from tests.worker.processes import WorkerProcess, start_worker
@@ -160,3 +166,64 @@ def test_while_edgex_cannot_quote_the_draft_waits_and_its_requester_can_cancel(
     world.flush(timeout=20)
     assert "Cancelled" in ack_text(world.root(request_id))
     assert _actions(world.root(request_id)) == []
+
+
+def _answers(world: World, user_id: str) -> list[str]:
+    """What reached the person through a ``response_url``, in order."""
+    shown = world.slack.workspace.ephemerals_for(user_id)
+    return [ack_text(m) for m in shown if m.get("via") == "respond"]
+
+
+def _queries(world: World) -> list[tuple[str, str, str | None, str | None]]:
+    with world.stack.database.read() as session:
+        rows = session.connection().execute(
+            text("SELECT kind, requester, outcome, response_url FROM exchange_queries ORDER BY id")
+        )
+        return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_history_and_claimable_are_answered_by_the_worker_through_response_url(
+    web_only_world: World, database_url: str, workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    world = web_only_world
+    waiting = "Looking that up at edgeX; the worker answers here in a moment"
+    assert waiting in ack_text(world.command(world.bob, "history 30"))
+    assert waiting in ack_text(world.command(world.carol, f"claimable {LISTED}"))
+    typo = LISTED.replace("886E0F", "886e0F")
+    assert typo != LISTED
+    refused = ack_text(world.command(world.bob, f"claimable {typo}"))
+    assert "fails its EIP-55 checksum" in refused
+    assert "covers 1 to 90 days" in ack_text(world.command(world.bob, "history 91"))
+    # Asked 25 minutes ago, before a worker ran: Slack would no longer take the answer.
+    expired = exchange_queries.ask(
+        world.stack.database,
+        kind=QueryKind.HISTORY,
+        argument="7",
+        requester=world.dave.user_id,
+        response_url=world.slack.response_url(ResponseTarget(CHANNEL, world.dave.user_id, None)),
+        now=datetime.now(UTC) - EXPIRES_AFTER - timedelta(seconds=1),
+    )
+    time.sleep(0.5)
+    assert _answers(world, world.bob.user_id) == [], "the web process holds no key to answer"
+    assert [(kind, who) for kind, who, _, _ in _queries(world)] == [
+        ("history", "U0BOB"),
+        ("claimable", "U0CAROL"),
+        ("history", "U0DAVE"),
+    ], "nothing refused was stored"
+
+    worker = _start(world, database_url, tmp_path / "worker")
+    workers.append(worker)
+    wait_for(lambda: all(outcome for _, _, outcome, _ in _queries(world)), timeout=30)
+    [history] = _answers(world, world.bob.user_id)
+    assert "in the last 30 days" in history
+    [claimable] = _answers(world, world.carol.user_id)
+    assert f"`{LISTED}` can claim *0 USDT*" in claimable
+    assert _answers(world, world.dave.user_id) == []
+    assert [(outcome, url) for _, _, outcome, url in _queries(world)] == [
+        ("answered", None),
+        ("answered", None),
+        ("expired", None),
+    ]
+    assert f"worker.query_expired query_id={expired}" in worker.output()
+    assert "/response/" not in worker.output(), "a response_url is a secret: never logged"
