@@ -14,7 +14,9 @@ With Slack settings (``SLACK_BOT_TOKEN`` or ``WITHDRAWBOT_CHANNEL`` set) the wor
 Slack notifier and the expiry / reminder sweep (``bot.runner.slack_loops``), so that a web-only
 ``withdrawbot run --no-worker`` beside it needs neither, and resolves the policy's Slack user
 groups when it re-checks a request before signing; a Slack setting missing or wrong refuses the
-start, one line each. Without Slack settings a policy that names user groups is refused.
+start, one line each. Without Slack settings a policy that names user groups is refused. With or
+without them it answers ``/withdraw history`` and ``claimable`` asked in a web-only process
+(``bot.worker.answerer``): the command's ``response_url`` needs no token.
 """
 
 from __future__ import annotations
