@@ -14,26 +14,39 @@ account watch reports the withdrawal as found after all, through ``absent_reques
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from approvals import lifecycle
 from approvals.lifecycle import State
 from approvals.membership import Membership
 from approvals.policy import Policy
-from storage.columns import utc
+from storage import audit
+from storage.alerts import alert_key
+from storage.columns import canonical_json, utc
 from storage.engine import Database
 from storage.repository import StoredRequest, load_request, update_request
-from storage.tables import AbsenceConfirmationRow, RequestRow, SubmissionRow
+from storage.tables import AbsenceConfirmationRow, AlertRow, RequestRow, SubmissionRow
 from storage.transactions import record_change
 
-__all__ = ["CONFIRM_ABSENT", "AbsentRequest", "absent_requests", "confirm_absent", "confirmers"]
+__all__ = [
+    "CONFIRM_ABSENT",
+    "FOUND_AT_EXCHANGE",
+    "AbsentRequest",
+    "absent_requests",
+    "confirm_absent",
+    "confirmed_absent_since",
+    "confirmers",
+    "report_found",
+]
 
 # The audit action and outbox event of every confirmation, whether or not it ends the request.
 CONFIRM_ABSENT = "confirm_absent"
+# The alert, audit action and outbox event of a failed withdrawal seen at edgeX after all.
+FOUND_AT_EXCHANGE = "found_at_exchange"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,84 @@ def absent_requests(database: Database, *, client_ids: Collection[str]) -> list[
         for request_id, client_id in rows
         if request_id is not None
     ]
+
+
+def confirmed_absent_since(database: Database, *, since: datetime) -> list[datetime]:
+    """When the requests that people confirmed absent at or after ``since`` were signed.
+
+    The account watch looks back that far once more: their withdrawal, should edgeX have it
+    after all, may be older than the stretch of history it reads each cycle.
+    """
+    confirmed = (
+        select(AbsenceConfirmationRow.request_id)
+        .group_by(col(AbsenceConfirmationRow.request_id))
+        .having(func.count() >= lifecycle.ABSENCE_QUORUM)
+    )
+    with database.read() as session:
+        return list(
+            session.exec(
+                select(SubmissionRow.signed_at)
+                .join(RequestRow, col(RequestRow.id) == col(SubmissionRow.request_id))
+                .where(
+                    col(RequestRow.state) == State.FAILED.value,
+                    col(RequestRow.updated_at) >= utc(since),
+                    col(RequestRow.id).in_(confirmed),
+                )
+                .order_by(col(SubmissionRow.signed_at))
+            ).all()
+        )
+
+
+def report_found(
+    database: Database,
+    *,
+    absent: AbsentRequest,
+    order_id: str,
+    detail: Mapping[str, object],
+    now: datetime,
+) -> bool:
+    """A failed withdrawal seen at edgeX as ``order_id``: its thread and the channel hear of it.
+
+    One transaction writes the channel alert (once per edgeX withdrawal, whoever sees it), the
+    thread's event and the audit row; False, writing nothing, if it was reported already or the
+    request is no longer what ``absent`` says. ``detail`` carries the ``alert`` text both show.
+    """
+    now = utc(now)
+    key = alert_key(event=FOUND_AT_EXCHANGE, subject=order_id)
+    with database.write() as session:
+        stored = load_request(session, request_id=absent.request_id, lock=True)
+        if stored.request.state is not State.FAILED:
+            return False
+        if session.exec(select(AlertRow.id).where(col(AlertRow.alert_key) == key)).first():
+            return False
+        full = {**detail, "request_id": absent.request_id, "order_id": order_id}
+        payload = {
+            "event": FOUND_AT_EXCHANGE,
+            "key": key,
+            "subject": order_id,
+            "at": now.isoformat(timespec="microseconds"),
+            "detail": full,
+        }
+        session.add(
+            AlertRow(
+                alert_key=key,
+                event=FOUND_AT_EXCHANGE,
+                payload=canonical_json(payload),
+                created_at=now,
+            )
+        )
+        record_change(
+            session,
+            before=stored.request.state,
+            after=stored,
+            action=FOUND_AT_EXCHANGE,
+            actor=audit.SYSTEM_ACTOR,
+            policy_hash=None,
+            detail=full,
+            now=now,
+        )
+        session.commit()
+    return True
 
 
 def _confirmers(session: Session, request_ids: Collection[int]) -> dict[int, tuple[str, ...]]:

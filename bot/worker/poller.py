@@ -9,7 +9,9 @@ this poll started from, so a change is never written twice, whichever replica re
 Reconciliation looks for a withdrawal whose send had no clear answer in ``getAllOrdersPage``
 (type, amount, address, created after the body was signed) and confirms a candidate by its
 client withdraw id through the ById call when edgeX returns it. One clear match moves the
-request to SUBMITTED; several leave it to people, who are told once.
+request to SUBMITTED; several leave it to people, who are told once. Approvers may confirm the
+withdrawal absent while a search is under way; if the search then finds it, the request stays
+FAILED and the finding goes to its thread and the channel (``bot.worker.surfaced``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from approvals.content import Kind
+from approvals.errors import TransitionRefused
 from approvals.lifecycle import State, Trigger
 from bot.edgex.models import AssetOrder, CrossWithdraw, NormalWithdraw
 from bot.edgex.statuses import FAILURES, SUCCESS
@@ -30,7 +33,8 @@ from bot.metrics import POLL_ERRORS
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import failure_note, status_detail
-from storage import alerts, tracking, work
+from bot.worker.surfaced import report_surfaced
+from storage import alerts, reconciliation, tracking, work
 from storage.engine import Database
 from storage.errors import LeaseLost
 from storage.tracking import Tracked
@@ -301,6 +305,13 @@ class Poller:
                 detail={"matched_order": order.model_dump(by_alias=True, mode="json")},
             )
         except LeaseLost:
+            return False
+        except TransitionRefused:
+            # Confirmed absent by people since it was claimed: it stays failed, and they hear.
+            for absent in reconciliation.absent_requests(
+                self.database, client_ids=[tracked.client_withdraw_id]
+            ):
+                report_surfaced(self.database, absent=absent, order=order, now=self._clock())
             return False
         log_event(
             log,

@@ -6,6 +6,11 @@
   calling it foreign the watch reads its client withdraw id through the ById call and checks it
   against every client id withdrawbot ever drew; without a client id, a look-alike of one of our
   unresolved sends (same kind, amount and address) is not reported either.
+* A withdrawal whose client id is one of withdrawbot's FAILED requests that edgeX never named
+  (confirmed absent by approvers, or refused on its first send) left after all: its thread and
+  the channel hear of it (``bot.worker.surfaced``). After approvers confirm one absent, the next
+  cycle reads the history again from shortly before it was signed, since such a withdrawal may
+  be older than what each cycle reads.
 * A request that has not moved for longer than its kind usually takes is reported as stalled,
   once until it moves again.
 """
@@ -24,7 +29,8 @@ from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.poller import ORDER_TYPES, by_id, client_id_of, orders_since
-from storage import alerts, tracking
+from bot.worker.surfaced import report_surfaced
+from storage import alerts, reconciliation, tracking
 from storage.engine import Database
 from storage.tracking import Tracked
 
@@ -64,9 +70,15 @@ class AccountWatch:
         self._since: datetime | None = None
 
     def run_once(self) -> tuple[int, int]:
-        """Returns (foreign withdrawals newly reported, stalled requests newly reported)."""
+        """Returns (unexpected withdrawals newly reported, stalled requests newly reported).
+
+        Unexpected are foreign withdrawals and failed ones that edgeX shows after all.
+        """
         started = self._clock()
         since = self._since or started - self.config.watch_lookback
+        confirmed = reconciliation.confirmed_absent_since(self.database, since=since)
+        if confirmed:
+            since = min(since, confirmed[0] - self.config.match_window)
         foreign = self._foreign(since)
         self._since = started - OVERLAP
         return foreign, self._stalls(started)
@@ -86,13 +98,21 @@ class AccountWatch:
             for start in range(0, len(ids), size):
                 for record in by_id(self.exchange, kind, ids[start : start + size]):
                     client_ids[record.id] = client_id_of(record)
-        ours = tracking.known_client_ids(
-            self.database, client_ids=[c for c in client_ids.values() if c is not None]
-        )
+        named = [c for c in client_ids.values() if c is not None]
+        ours = tracking.known_client_ids(self.database, client_ids=named)
+        failed = {
+            a.client_withdraw_id: a
+            for a in reconciliation.absent_requests(self.database, client_ids=named)
+        }
         unresolved = tracking.tracked(self.database, states=_UNRESOLVED)
         reported = 0
         for order in unknown:
             client_id = client_ids.get(order.order_id)
+            if client_id is not None and client_id in failed:
+                absent = failed[client_id]
+                if report_surfaced(self.database, absent=absent, order=order, now=self._clock()):
+                    reported += 1
+                continue
             if client_id in ours:
                 continue
             if client_id is None and any(_looks_like(order, t) for t in unresolved):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from approvals.errors import ActionRefused, TransitionRefused
 from approvals.lifecycle import State, Trigger
-from storage import audit, outbox, reconciliation, work
+from storage import alerts, audit, outbox, reconciliation, transactions, work
 from storage.engine import Database
 from storage.repository import StoredRequest
 from storage.tables import AbsenceConfirmationRow
@@ -170,3 +170,30 @@ def test_the_database_refuses_a_second_confirmation_by_the_same_person(db: Datab
         )
         with pytest.raises(IntegrityError):
             session.flush()
+
+
+def test_a_failed_withdrawal_found_at_edgex_is_reported_once(db: Database) -> None:
+    stored = unknown(db)
+    assert reconciliation.confirmed_absent_since(db, since=LATER) == []
+    confirm(db, stored.id, T3)
+    confirm(db, stored.id, O1, minutes=1)
+    [signed_at] = reconciliation.confirmed_absent_since(db, since=LATER)
+    assert signed_at == NOW + MINUTE
+    assert reconciliation.confirmed_absent_since(db, since=LATER + 2 * MINUTE) == []
+    [absent] = reconciliation.absent_requests(db, client_ids=[stored.client_withdraw_id])
+    detail = {"alert": {"kind": reconciliation.FOUND_AT_EXCHANGE, "text": "at edgeX after all"}}
+    assert reconciliation.report_found(
+        db, absent=absent, order_id="901", detail=detail, now=LATER + 5 * MINUTE
+    )
+    before = dump(db)
+    assert not reconciliation.report_found(
+        db, absent=absent, order_id="901", detail=detail, now=LATER + 6 * MINUTE
+    )
+    assert dump(db) == before
+    [alert] = alerts.pending(db)
+    assert alert.payload["detail"]["request_id"] == stored.id
+    event = outbox.pending(db)[-1]
+    assert (event.event, event.payload["state"]) == (reconciliation.FOUND_AT_EXCHANGE, "failed")
+    assert event.payload["detail"]["alert"]["text"] == "at edgeX after all"
+    assert _audit(db, stored.id)[-1] == (reconciliation.FOUND_AT_EXCHANGE, audit.SYSTEM_ACTOR)
+    assert transactions.get_request(db, request_id=stored.id).request.state is State.FAILED
