@@ -54,10 +54,15 @@ _SILENT = logging.Logger("withdrawbot.response_url", level=logging.CRITICAL + 1)
 
 
 class SlackDidNotTake(Exception):
-    """Slack answered the post with something other than success; ``gone`` if for good."""
+    """The post to the ``response_url`` failed; ``gone`` if Slack no longer knows the URL.
 
-    def __init__(self, status: int) -> None:
-        super().__init__(f"Slack answered the response_url post with HTTP {status}")
+    ``status`` is None when no answer came (no connection, a timeout). The message never
+    carries the URL, which the underlying error may name.
+    """
+
+    def __init__(self, status: int | None, why: str = "") -> None:
+        said = f"HTTP {status}" if status is not None else f"no answer ({why})"
+        super().__init__(f"Slack took no response_url post: {said}")
         self.status = status
         self.gone = status in (404, 410)
 
@@ -151,7 +156,11 @@ class Answerer:
             query.response_url, timeout=_POST_TIMEOUT, logger=_SILENT, retry_handlers=[]
         )
         body = {**message.payload(), "response_type": "ephemeral", "replace_original": False}
-        status = webhook.send_dict(body).status_code
+        try:
+            status = webhook.send_dict(body).status_code
+        except Exception as err:
+            why = err.strerror if isinstance(err, OSError) and err.strerror else ""
+            raise SlackDidNotTake(None, why or type(err).__name__) from None
         if status != 200:
             raise SlackDidNotTake(status)
         self._finish(query, outcome)
@@ -173,11 +182,11 @@ class Answerer:
 
     def _give_up(self, query: ExchangeQuery, err: Exception) -> None:
         """No tries left: tell the person what went wrong, unless it was Slack not listening."""
-        if not isinstance(err, SlackDidNotTake | OSError):
+        if not isinstance(err, SlackDidNotTake):
             log.error("worker.query_error query_id=%s", query.id, exc_info=err)
             try:
                 self._deliver(query, refusal_message(_INTERNAL, paper=self._paper), Outcome.FAILED)
-            except (SlackDidNotTake, OSError) as failed:
+            except SlackDidNotTake as failed:
                 err = failed
             else:
                 return

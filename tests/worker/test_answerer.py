@@ -216,3 +216,26 @@ def test_a_stopping_worker_gives_its_leases_back(
     )
     answerer.stop(timeout=1)
     assert _row(sqlite_db, query_id)["lease_owner"] is None
+
+
+def test_a_url_nothing_answers_at_is_tried_again_then_given_up_unlogged(
+    sqlite_db: Database, answerer: Worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = ["http://127.0.0.1:9/response/secret-one", "ftp://127.0.0.1/response/secret-two"]
+    asked = [
+        exchange_queries.ask(
+            sqlite_db,
+            kind=QueryKind.CLAIMABLE,
+            argument=LISTED,
+            requester="U0BOB",
+            response_url=url,
+            now=datetime.now(UTC),
+        )
+        for url in urls
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(answerer.config.query_attempts):
+            answerer.answerer.run_once()
+    assert [_row(sqlite_db, query_id)["outcome"] for query_id in asked] == ["undelivered"] * 2
+    assert "worker.query_deferred" in caplog.text
+    assert "secret-" not in _ours(caplog)
