@@ -358,9 +358,13 @@ class Notifier:
             try:
                 ts = self._find_root(entry.key, entry.created_at) if retrying else None
                 if ts is None:
-                    texts = _alerts(entry.payload.get("detail") or {}) or [
-                        f"{entry.event}: {entry.payload.get('subject', '')}"
-                    ]
+                    detail: Mapping[str, Any] = entry.payload.get("detail") or {}
+                    own = detail.get("text")
+                    texts = (
+                        _alerts(detail)
+                        or ([own] if isinstance(own, str) else [])
+                        or [f"{entry.event}: {entry.payload.get('subject', '')}"]
+                    )
                     lines = [f"🚨 {escape(clip(text, 2000))}" for text in texts]
                     ts = self._post(_lines(lines, paper=self.paper), key=entry.key)
             except DeliveryFailed as failed:

@@ -16,11 +16,13 @@ import pytest
 from sqlmodel import select
 
 from approvals.lifecycle import State, Trigger
+from bot.edgex.models import AssetOrder
 from bot.slack.actions import ActionId
 from bot.slack.standin import Person
-from storage import transactions, work
+from bot.worker.surfaced import report_surfaced
+from storage import alerts, reconciliation, transactions, work
 from storage.tables import AbsenceConfirmationRow, DecisionRow, OutboxRow, RequestRow
-from tests.slack.e2e.conftest import World, ack_text, wait_for
+from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 from tests.slack.e2e.test_refusals import _last_audit, _show_stale_copy
 from tests.storage.test_work import sign
 
@@ -197,3 +199,44 @@ def test_a_click_after_the_worker_matched_it_is_refused(world: World) -> None:
     _show_stale_copy(world, request_id, drawn)
     _refused(world, world.carol, request_id, "no longer needs anyone to confirm")
     assert _state(world, request_id) is State.SUBMITTED
+
+
+def test_edgex_showing_it_after_all_reaches_the_thread_and_the_channel(world: World) -> None:
+    request_id = _unknown_by_hand(world)
+    world.click(world.bob, request_id, ActionId.CONFIRM_ABSENT)
+    world.click(world.carol, request_id, ActionId.CONFIRM_ABSENT)
+    database = world.stack.database
+    stored = transactions.get_request(database, request_id=request_id)
+    [absent] = reconciliation.absent_requests(database, client_ids=[stored.client_withdraw_id])
+    order = AssetOrder.model_validate(
+        {"orderId": "901", "amount": "250", "coin": "USDT", "address": LISTED}
+    )
+    assert report_surfaced(database, absent=absent, order=order, now=world.clock.now)
+    assert not report_surfaced(database, absent=absent, order=order, now=world.clock.now)
+    world.stack.notifier.wake()
+    world.flush()
+    wait_for(lambda: not alerts.pending(database))
+    said = f"Withdrawal #{request_id} is at edgeX after all: 250 USDT to {LISTED} (edgeX id 901"
+    assert said in ack_text(world.replies(request_id)[-1])
+    channel = [ack_text(m) for m in world.slack.workspace.channel_messages(CHANNEL)]
+    [alert] = [text for text in channel if text.startswith("🚨")]
+    assert said in alert
+    assert "the money may leave twice" in alert
+    assert _state(world, request_id) is State.FAILED
+
+
+def test_an_account_alert_says_what_it_found_in_the_channel(world: World) -> None:
+    """The watch's findings carry their words in ``detail.text``; the channel shows them."""
+    text = "A withdrawal from edgeX account 1 that withdrawbot did not make: 5 USDT"
+    database = world.stack.database
+    assert alerts.raise_alert(
+        database,
+        event="foreign_withdrawal",
+        subject="902",
+        detail={"text": text},
+        now=world.clock.now,
+    )
+    world.stack.notifier.wake()
+    wait_for(lambda: not alerts.pending(database))
+    channel = [ack_text(m) for m in world.slack.workspace.channel_messages(CHANNEL)]
+    assert any(text in shown for shown in channel), channel
