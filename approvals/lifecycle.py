@@ -40,7 +40,7 @@ from approvals.evaluation import Evaluation, Outcome, evaluate, join_or
 from approvals.membership import Membership
 from approvals.metadata import CrossQuote, ExchangeMetadata
 from approvals.money import format_amount
-from approvals.policy import Policy
+from approvals.policy import Policy, format_duration
 
 __all__ = [
     "ABSENCE_QUORUM",
@@ -568,7 +568,8 @@ def begin_submission(
     """The re-check right before signing: SUBMITTING if everything still holds, else a new round.
 
     Everything is checked again against the present: the policy (it may have changed, voiding
-    approvals given under the old one), group membership, the rolling limit
+    approvals given under the old one), group membership, the age of the approvals (a freeze or
+    an outage may have held the request long after people said yes), the rolling limit
     (``withdrawn_in_window`` excludes this request) and, for a cross withdrawal, the fresh
     ``quote`` the body will be signed with. The caller stores the signed body in the same
     transaction as the SUBMITTING state it gets back, and sends nothing in any other case.
@@ -578,6 +579,10 @@ def begin_submission(
     evaluation = evaluate_request(request, policy=policy, membership=membership)
     if evaluation.outcome is not Outcome.APPROVED:
         problems.append(_why_not_approved(request, evaluation, policy))
+    else:
+        stale = _stale_approvals(evaluation, policy, now)
+        if stale is not None:
+            problems.append(stale)
     try:
         check_daily_limit(policy, request.content, withdrawn_in_window)
     except DraftRefused as err:
@@ -705,6 +710,23 @@ def _new_round(
         round_opened_at=now,
         expires_at=now + policy.approval_expiry,
         note=note,
+    )
+
+
+def _stale_approvals(evaluation: Evaluation, policy: Policy, now: datetime) -> str | None:
+    """Why approvals are too old to sign on, or None.
+
+    People approve what they see at that moment; the same window that bounds how long a quorum
+    may take to gather also bounds how long a finished quorum stays good to sign on. It runs from
+    the approval that completed the quorum (the newest counted one).
+    """
+    completed = max((approval.at for approval, _ in evaluation.counted), default=None)
+    if completed is None or now - completed <= policy.approval_expiry:
+        return None
+    age = now - completed
+    return (
+        f"Approved {format_duration(age)} ago, longer than the policy's approval window of "
+        f"{format_duration(policy.approval_expiry)}; approve again"
     )
 
 

@@ -23,6 +23,7 @@ from approvals.lifecycle import (
     cancel,
     confirm_absent,
     decide,
+    evaluate_request,
     expire,
     next_state,
     quote_received,
@@ -465,6 +466,46 @@ def test_begin_submission_sends_back_when_someone_left_the_group() -> None:
         "Sent back for approval before signing: The approvals no longer meet the policy "
         "(1 more from treasury)"
     )
+
+
+def test_begin_submission_sends_back_approvals_older_than_the_window() -> None:
+    """A finished quorum is good to sign on for the approval window, counted from its last vote."""
+    pol = policy()
+    approved = request(normal("20000"))  # the large tier: 2 of treasury and 1 of finance
+    for who, hours in ((T2, 1), (O1, 2), (F1, 20)):
+        approved = decide(
+            approved,
+            approver=who,
+            decision=Decision.APPROVE,
+            policy=pol,
+            membership=membership(pol),
+            now=T0 + timedelta(hours=hours),
+        )
+    assert approved.state is State.APPROVED
+
+    def sign_at(now: datetime) -> Request:
+        return begin_submission(
+            approved,
+            policy=pol,
+            membership=membership(pol),
+            quote=None,
+            withdrawn_in_window=Decimal(0),
+            now=now,
+        )
+
+    # 24 h after the approval that completed the quorum, not after the first one.
+    assert sign_at(T0 + timedelta(hours=44)).state is State.SUBMITTING
+    late = T0 + timedelta(hours=74, minutes=30)
+    back = sign_at(late)
+    assert back.state is State.PENDING_APPROVAL
+    assert back.approval_round == approved.approval_round + 1
+    assert back.round_opened_at == late
+    assert back.expires_at == late + pol.approval_expiry
+    assert back.note == (
+        "Sent back for approval before signing: Approved 2 days 6 hours 30 minutes ago, longer "
+        "than the policy's approval window of 24 hours; approve again"
+    )
+    assert evaluate_request(back, policy=pol, membership=membership(pol)).counted == ()
 
 
 def test_begin_submission_sends_back_on_a_higher_fee_with_the_new_cap() -> None:

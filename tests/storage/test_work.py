@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from approvals.content import Kind
 from approvals.errors import DraftRefused, TransitionRefused
@@ -20,6 +21,7 @@ from storage.engine import Database
 from storage.errors import Frozen, LeaseLost, SubmissionMismatch
 from storage.freeze import freeze, unfreeze
 from storage.repository import StoredRequest
+from storage.tables import AuditRow
 from storage.work import SignedSubmission
 from tests.approvals.helpers import F1, POLICY_TEXT, T0, T1, T2, cross, normal
 from tests.edgex.vectors import vector_coin, vector_key
@@ -209,6 +211,54 @@ def test_recheck_failure_goes_back_for_approval_unsigned(db: Database) -> None:
     assert start.request.request.approval_round == 2
     assert work.submissions(db, request_ids=[request.id]) == {}
     assert outbox.pending(db)[-1].event == "recheck_failed"
+
+
+def test_approvals_older_than_the_window_go_back_unsigned_with_audit_and_note(
+    db: Database,
+) -> None:
+    """Days after the quorum (a long freeze), signing reopens the approval instead."""
+    request = approved(db)
+    late = T0 + timedelta(days=3)
+    claim_one(db, now=late)
+
+    def never(stored: StoredRequest) -> SignedSubmission:
+        raise AssertionError("signed on approvals older than the window")
+
+    start = work.begin_submission(
+        db,
+        request_id=request.id,
+        owner="worker-a",
+        policy=POLICY,
+        membership=MEMBERSHIP,
+        quote=None,
+        now=late,
+        sign=never,
+    )
+    assert start.submission is None
+    back = start.request.request
+    assert back.state is State.PENDING_APPROVAL
+    assert back.approval_round == 2
+    assert back.expires_at == late + POLICY.approval_expiry
+    assert work.submissions(db, request_ids=[request.id]) == {}
+    note = (
+        "Sent back for approval before signing: Approved 2 days 23 hours 59 minutes ago, longer "
+        "than the policy's approval window of 24 hours; approve again"
+    )
+    assert back.note == note
+    event = outbox.pending(db)[-1]
+    assert event.event == "recheck_failed"
+    assert event.payload["note"] == note
+    assert event.payload["previous_state"] == "approved"
+    with db.read() as session:
+        row = session.exec(select(AuditRow).order_by(col(AuditRow.seq).desc())).first()
+    assert row is not None
+    assert (row.action, row.actor, row.request_id) == ("recheck_failed", "worker-a", request.id)
+    assert json.loads(row.detail) == {
+        "from": "approved",
+        "to": "pending_approval",
+        "approval_round": 2,
+    }
+    assert audit.verify(db).problem is None
 
 
 def test_daily_limit_at_signing_counts_what_is_leaving(db: Database) -> None:

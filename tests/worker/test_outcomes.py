@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from approvals.lifecycle import State
 from bot.edgex.statuses import FAILURES
 from bot.worker.loop import Worker
+from bot.worker.submitter import Submitter
 from storage import alerts, work
 from storage.engine import Database
 from storage.freeze import freeze, unfreeze
@@ -178,6 +179,39 @@ def test_frozen_requests_wait_unsigned(sqlite_db: Database, sim: Sim, idle: Work
     unfreeze(sqlite_db, by=["ops"], now=datetime.now(UTC))
     idle.submitter.run_once()
     assert state_of(sqlite_db, stored.id) is State.SUBMITTED
+
+
+def test_a_freeze_longer_than_the_window_sends_the_approval_back_unsigned(
+    sqlite_db: Database, sim: Sim, idle: Worker
+) -> None:
+    """Unfrozen two days later, the worker asks for approval again instead of signing."""
+    moment = [datetime.now(UTC)]
+    submitter = Submitter(
+        sqlite_db,
+        idle.exchange,
+        idle.config,
+        policy=lambda: idle.policy,
+        membership=idle.membership,
+        stop=idle.stop_event,
+        clock=lambda: moment[0],
+    )
+    freeze(sqlite_db, by="ops", now=moment[0], reason="incident")
+    stored = approved(sqlite_db)
+    assert submitter.run_once() == 0
+    moment[0] += timedelta(days=2)
+    unfreeze(sqlite_db, by=["ops"], now=moment[0])
+    submitter.run_once()
+    assert state_of(sqlite_db, stored.id) is State.PENDING_APPROVAL
+    assert work.submissions(sqlite_db, request_ids=[stored.id]) == {}
+    assert sim.withdrawals() == []
+    assert sim.calls(CREATE_NORMAL) == 0
+    back = outbox(sqlite_db, stored.id)[-1]
+    assert back["event"] == "recheck_failed"
+    assert back["approval_round"] == 2
+    assert back["note"] == (
+        "Sent back for approval before signing: Approved 47 hours 59 minutes ago, longer than "
+        "the policy's approval window of 24 hours; approve again"
+    )
 
 
 def test_payout_to_another_address_raises_an_alert(
