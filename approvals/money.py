@@ -1,9 +1,12 @@
 """Money as exact ``Decimal``: parsed strictly, added and multiplied without rounding.
 
 A person types an amount into Slack and a treasury lead writes limits into policy.toml; both must
-mean exactly what they say. So floats, exponents (``1e3``), NaN, infinities, signs, thousands
-separators and more decimals than the coin's step are refused with a message saying how to write
-it, rather than guessed at. Arithmetic runs in a context that raises instead of rounding, so a
+mean exactly what they say. So floats, exponents (``1e3``), NaN, infinities, signs, separators
+and more decimals than the coin's step are refused with a message saying how to write it, rather
+than guessed at. The one separator accepted is the thousands grouping the bot prints itself
+(``1,234,567.5``, see ``format_amount``), so an amount copied from a message reads back as the
+same value; any other comma (``1,5``, ``0,100``, ``1,0000``) could mean a decimal comma and is
+refused. Arithmetic runs in a context that raises instead of rounding, so a
 limit check can never pass because of a rounding step.
 """
 
@@ -41,6 +44,10 @@ _NEGATIVE = re.compile(r"-\s*[0-9]*\.?[0-9]+", re.ASCII)
 _EXPONENT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+", re.ASCII)
 _NOT_A_NUMBER = re.compile(r"[+-]?(s?nan|inf(inity)?)", re.ASCII | re.IGNORECASE)
 _SEPARATED = re.compile(r"[0-9][0-9,_' ]*[,_' ][0-9][0-9,_' ]*(\.[0-9]+)?", re.ASCII)
+# Exactly what ``format_amount`` writes: no leading zero, then groups of three.
+_GROUPED = re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?", re.ASCII)
+# One comma, before the last digits: most likely a decimal comma (``1,5``, ``1.000,5``).
+_DECIMAL_COMMA = re.compile(r"[0-9][0-9.' _]*,[0-9]+", re.ASCII)
 
 
 def parse_amount(
@@ -61,8 +68,9 @@ def parse_amount(
     shown = f"{text} {unit}".rstrip()
     if not text:
         raise InvalidAmount(f"{what} is empty; write a number such as 1500.25")
-    if len(text) > MAX_AMOUNT_CHARS:
-        raise InvalidAmount(f"{what} is too long ({len(text)} characters); check it")
+    plain = text.replace(",", "") if _GROUPED.fullmatch(text) else text
+    if len(plain) > MAX_AMOUNT_CHARS:
+        raise InvalidAmount(f"{what} is too long ({len(plain)} characters); check it")
     if _NOT_A_NUMBER.fullmatch(text):
         raise InvalidAmount(f"{what} {text!r} is not a number")
     if _EXPONENT.fullmatch(text):
@@ -75,17 +83,22 @@ def parse_amount(
         raise InvalidAmount(f"{what} {text} uses an exponent; {hint}")
     if _NEGATIVE.fullmatch(text):
         raise InvalidAmount(f"{what} {shown} is negative; it must be more than zero")
-    if _SEPARATED.fullmatch(text):
+    if _DECIMAL_COMMA.fullmatch(plain):
         raise InvalidAmount(
-            f"{what} {text} contains a separator; write it without thousands separators, "
-            "with a dot for decimals, e.g. 10000.5"
+            f"{what} {text} has a comma that is not a thousands separator: the decimal "
+            'separator is ".", e.g. 1.5 (commas only group digits in threes, e.g. 10,000.5)'
         )
-    if not _PLAIN.fullmatch(text):
+    if "," in plain or _SEPARATED.fullmatch(plain):
+        raise InvalidAmount(
+            f"{what} {text} contains a separator; write it without separators or with commas "
+            "grouping digits in threes, and a dot for decimals, e.g. 10000.5 or 10,000.5"
+        )
+    if not _PLAIN.fullmatch(plain):
         raise InvalidAmount(
             f"{what} {text!r} is not a plain number; write digits with an optional decimal "
             "point, e.g. 1500.25"
         )
-    amount = Decimal(text)
+    amount = Decimal(plain)
     if amount == 0 and not allow_zero:
         raise InvalidAmount(f"{what} is zero; it must be more than zero")
     if step is not None and not is_multiple(amount, step):
@@ -148,5 +161,8 @@ def canonical_decimal(value: Decimal) -> str:
 
 
 def format_amount(value: Decimal) -> str:
-    """How an amount is shown to people: thousands separators, no trailing zeros."""
+    """How an amount is shown to people: thousands separators, no trailing zeros.
+
+    ``parse_amount`` reads this back as the same value, so an amount copied from a message works.
+    """
     return format(Decimal(canonical_decimal(value)), ",f")

@@ -717,8 +717,8 @@ def help_message(hint: str | None = None, *, paper: bool) -> Message:
         ContextBlock(
             elements=[
                 _md(
-                    "Amounts are exact decimals (250 or 250.5, no separators); addresses are "
-                    "the EIP-55 checksummed form copied from the wallet."
+                    "Amounts are exact decimals (250.5 or 10,000.5, a dot for decimals); "
+                    "addresses are the EIP-55 checksummed form copied from the wallet."
                 )
             ]
         )

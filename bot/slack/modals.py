@@ -98,7 +98,7 @@ def withdraw_modal(
         InputBlock(
             block_id=Field.AMOUNT.value,
             label="Amount",
-            hint="An exact decimal without separators, e.g. 250 or 1500.25",
+            hint="An exact decimal with a dot for decimals, e.g. 250 or 1,500.25",
             element=PlainTextInputElement(
                 action_id=input_action_id(Field.AMOUNT), placeholder="250", max_length=40
             ),

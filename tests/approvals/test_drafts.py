@@ -11,6 +11,7 @@ from approvals.content import Kind, WithdrawalContent
 from approvals.drafts import CrossDraft, NormalDraft, quote_content, validate_draft
 from approvals.errors import DraftRefused, InvalidAddress, InvalidAmount
 from approvals.evaluation import choose_tier
+from approvals.money import format_amount
 from approvals.policy import Policy
 from tests.approvals.helpers import (
     ACCOUNT,
@@ -76,9 +77,9 @@ BAD_DRAFTS: dict[str, Case] = {
     "nan": Case(normal("NaN"), "amount", "The amount 'NaN' is not a number"),
     "infinity": Case(normal("Infinity"), "amount", "The amount 'Infinity' is not a number"),
     "thousands-separator": Case(
-        normal("10,000"), "amount", "The amount 10,000 contains a separator"
+        normal("10 000"), "amount", "The amount 10 000 contains a separator"
     ),
-    "decimal-comma": Case(normal("12,5"), "amount", "with a dot for decimals"),
+    "decimal-comma": Case(normal("12,5"), "amount", 'the decimal separator is ".", e.g. 1.5'),
     "empty-amount": Case(normal("  "), "amount", "The amount is empty"),
     "words": Case(normal("ten"), "amount", "The amount 'ten' is not a plain number"),
     "plus-sign": Case(normal("+5"), "amount", "The amount '+5' is not a plain number"),
@@ -245,6 +246,24 @@ def test_normal_draft_becomes_content() -> None:
     assert content.lp_account_id is None
     assert content.fee_cap is None
     assert choose_tier(pol, content).tier.name == "standard"
+
+
+def test_an_amount_copied_from_a_message_drafts_the_same_content() -> None:
+    pol = policy()
+
+    def content(amount: str) -> WithdrawalContent:
+        return validate_draft(
+            normal(amount),
+            requester=F1,
+            exchange=EXCHANGE,
+            policy=pol,
+            membership=membership(pol),
+            withdrawn_in_window=Decimal(0),
+        )
+
+    copied = content(format_amount(Decimal("12500.5")))
+    assert copied.amount == Decimal("12500.5")
+    assert copied.hash == content("12500.5").hash
 
 
 def test_unlisted_destination_escalates_instead_of_refusing() -> None:

@@ -214,7 +214,7 @@ def _refuse(draft: NormalDraft | CrossDraft, requester: str = h.REQUESTER) -> Dr
 @pytest.mark.parametrize(
     ("draft", "kind", "field"),
     [
-        (h.normal(amount="1,000"), Kind.NORMAL, Field.AMOUNT),
+        (h.normal(amount="1,5"), Kind.NORMAL, Field.AMOUNT),
         (h.normal(amount="300000"), Kind.NORMAL, Field.AMOUNT),
         (h.normal(destination=ADDR.lower()), Kind.NORMAL, Field.DESTINATION),
         (h.normal(coin="DOGE"), Kind.NORMAL, Field.COIN),
