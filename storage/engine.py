@@ -35,6 +35,7 @@ __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "CONNECT_TIMEOUT_SECONDS",
     "Database",
+    "connect_timeout",
     "create_database_engine",
     "database_url",
     "open_database",
@@ -73,16 +74,18 @@ def create_database_engine(
         )
         _sqlite_hooks(engine, busy_timeout)
         return engine
-    timeout = (
-        {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    )
     return create_engine(
         parsed,
-        connect_args=timeout,
+        connect_args=connect_timeout(parsed),
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
     )
+
+
+def connect_timeout(url: URL) -> dict[str, int]:
+    """The psycopg ``connect_timeout`` argument, unless the URL chose its own."""
+    return {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 def _sqlite_hooks(engine: Engine, busy_timeout: float) -> None:

@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy.engine import URL
 
 from bot.edgex.wire import log_event
+from storage.engine import connect_timeout
 
 __all__ = ["CHANNEL", "Wakeup", "listen"]
 
@@ -40,7 +41,12 @@ class Wakeup:
 
 def listen(url: URL, wakeup: Wakeup, stop: threading.Event, *, poll: float = 1.0) -> None:
     """Forward PostgreSQL notifications to ``wakeup`` until ``stop``; reconnects on failure."""
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    timeout = {name: str(value) for name, value in connect_timeout(url).items()}
+    libpq = (
+        url.set(drivername="postgresql")
+        .update_query_dict(timeout)
+        .render_as_string(hide_password=False)
+    )
     while not stop.is_set():
         try:
             with psycopg.connect(libpq, autocommit=True) as connection:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -14,8 +17,10 @@ from bot.edgex import signing
 from bot.edgex.simulator import SimulatorServer
 from bot.startup import Refused, check_account
 from bot.worker.loop import Worker
+from bot.worker.wakeup import Wakeup, listen
 from storage import alerts
-from storage.engine import Database
+from storage.engine import CONNECT_TIMEOUT_SECONDS as CONNECT_TIMEOUT
+from storage.engine import Database, database_url
 from tests.edgex.vectors import vector_key
 from tests.worker.world import (
     ACCOUNT,
@@ -133,3 +138,23 @@ def test_postgres_notify_wakes_the_submitter(
     finally:
         sleepy.stop()
         sleepy.exchange.client.close()
+
+
+def test_the_listener_gives_up_on_a_database_that_never_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its connection attempt times out like the engine's, so it retries and can be stopped."""
+    caplog.set_level(logging.WARNING, logger="bot.worker.wakeup")
+    stop = threading.Event()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = database_url(f"postgresql://x@127.0.0.1:{silent.getsockname()[1]}/wb")
+        listener = threading.Thread(target=listen, args=(url, Wakeup(), stop), daemon=True)
+        listener.start()
+        try:
+            wait_for(lambda: "worker.listen_failed" in caplog.text, timeout=CONNECT_TIMEOUT + 5)
+        finally:
+            stop.set()
+            listener.join(10)
+    assert not listener.is_alive()
