@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, or_, select, update
 
 from storage.columns import utc
 from storage.engine import Database
+from storage.errors import StorageError
 from storage.tables import ExchangeQueryRow
 
 __all__ = [
@@ -80,7 +82,11 @@ def ask(
     response_url: str,
     now: datetime,
 ) -> int:
-    """Store a question for the worker; ``argument`` (days or address) is already checked."""
+    """Store a question for the worker; ``argument`` (days or address) is already checked.
+
+    A database error here is raised as a ``StorageError`` naming only its type: SQLAlchemy's
+    own message shows the statement's parameters, and one of them is the ``response_url``.
+    """
     row = ExchangeQueryRow(
         kind=kind.value,
         argument=argument,
@@ -89,11 +95,14 @@ def ask(
         created_at=utc(now),
         attempts=0,
     )
-    with database.write() as session:
-        session.add(row)
-        session.flush()
-        query_id = row.id
-        session.commit()
+    try:
+        with database.write() as session:
+            session.add(row)
+            session.flush()
+            query_id = row.id
+            session.commit()
+    except SQLAlchemyError as err:
+        raise StorageError(f"the exchange query was not stored ({type(err).__name__})") from None
     if query_id is None:
         raise RuntimeError("the database assigned no id to the exchange query")
     return query_id

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import exchange_queries
 from storage.engine import Database, open_database
+from storage.errors import StorageError
 from storage.exchange_queries import ExchangeQuery, Outcome, QueryKind
 from tests.approvals.helpers import T0
 
@@ -115,6 +116,17 @@ def test_the_database_keeps_no_url_on_a_finished_query(db: Database) -> None:
     with pytest.raises(IntegrityError):
         _update(db, "UPDATE exchange_queries SET kind = 'balance' WHERE id = :id", query_id)
     _update(db, finished + ", response_url = NULL WHERE id = :id", query_id)
+
+
+def test_a_query_not_stored_never_shows_its_url(db: Database) -> None:
+    with db.write() as session:
+        session.connection().execute(text("DROP TABLE exchange_queries"))
+        session.commit()
+    with pytest.raises(StorageError) as failed:
+        _ask(db)
+    assert "secret-part" not in str(failed.value)
+    assert failed.value.__cause__ is None
+    assert failed.value.__suppress_context__
 
 
 def test_the_url_never_shows_in_a_repr(db: Database) -> None:
