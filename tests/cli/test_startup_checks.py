@@ -316,40 +316,61 @@ APPLIES = {
     WORKER: set(CASES) - {"missing signing secret", "app token Slack refuses"},
 }
 LABELS = {RUN: "run", WEB_ONLY: "run-no-worker", WORKER: "worker"}
-PARAMS = [
-    pytest.param(command, name, id=f"{LABELS[command]}: {name}")
-    for command, names in APPLIES.items()
-    for name in CASES
-    if name in names
-]
 
 
-@pytest.mark.parametrize(("command", "name"), PARAMS)
-def test_a_misconfiguration_stops_startup_with_one_line(
-    places: Places, command: tuple[str, ...], name: str
-) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    command: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def _start_all(
+    commands: list[tuple[str, ...]], env: dict[str, str], cwd: Path, timeout: float = 90
+) -> list[Outcome]:
+    """Start every command at once and wait for all: each is a whole interpreter starting up,
+    so running them side by side is what keeps this file's many cases quick."""
+    running = [
+        (
+            command,
+            subprocess.Popen(  # noqa: S603 - our own command line
+                [sys.executable, "-m", "bot.cli", *command],
+                env=env,
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for command in commands
+    ]
+    outcomes = []
+    try:
+        for command, process in running:
+            stdout, stderr = process.communicate(timeout=timeout)
+            outcomes.append(Outcome(command, process.returncode, stdout, stderr))
+    finally:
+        for _, process in running:
+            process.kill()
+            process.communicate()
+    return outcomes
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_misconfiguration_stops_startup_with_one_line(places: Places, name: str) -> None:
+    """Each case for every command it applies to (run, run --no-worker, worker)."""
     case = CASES[name]
+    commands = [command for command, names in APPLIES.items() if name in names]
     env = _environment(places, case.change(places))
-    result = subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "bot.cli", *command],
-        env=env,
-        cwd=places.home,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    expected = f"withdrawbot {command[0]}: {case.line(places)}"
-    if case.exact:
-        assert lines[0] == expected
-    else:
-        assert lines[0].startswith(expected), lines[0]
-        assert len(lines[0]) > len(expected), "the line says why"
-    assert "Traceback" not in output
     secrets = (
         KEY[:16],
         SIGNING_SECRET,
@@ -358,8 +379,19 @@ def test_a_misconfiguration_stops_startup_with_one_line(
         places.bot_token,
         DB_PASSWORD,
     )
-    for secret in secrets:
-        assert secret not in output
+    for outcome in _start_all(commands, env, places.home):
+        label = LABELS[outcome.command]
+        assert outcome.returncode == 1, (label, outcome.output)
+        assert len(outcome.lines) == 1, (label, outcome.stderr)
+        expected = f"withdrawbot {outcome.command[0]}: {case.line(places)}"
+        if case.exact:
+            assert outcome.lines[0] == expected, label
+        else:
+            assert outcome.lines[0].startswith(expected), (label, outcome.lines[0])
+            assert len(outcome.lines[0]) > len(expected), f"{label}: the line says why"
+        assert "Traceback" not in outcome.output, label
+        for secret in secrets:
+            assert secret not in outcome.output, label
 
 
 @pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
@@ -401,10 +433,7 @@ def test_a_metrics_port_in_use_is_one_line(places: Places) -> None:
     assert result.stderr == f"withdrawbot worker: --metrics-port {port}: Address already in use\n"
 
 
-@pytest.mark.parametrize("command", [RUN, WORKER], ids=["run", "worker"])
-def test_a_postgresql_host_that_never_answers_is_one_line(
-    places: Places, command: tuple[str, ...]
-) -> None:
+def test_a_postgresql_host_that_never_answers_is_one_line(places: Places) -> None:
     """A port that accepts the connection and then says nothing, like a host dropping packets."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -412,23 +441,17 @@ def test_a_postgresql_host_that_never_answers_is_one_line(
         port = silent.getsockname()[1]
         url = f"postgresql://withdrawbot:{DB_PASSWORD}@127.0.0.1:{port}/wb"
         started = time.monotonic()
-        result = subprocess.run(  # noqa: S603 - our own command line
-            [sys.executable, "-m", "bot.cli", *command],
-            env=_environment(places, {"DATABASE_URL": url}),
-            cwd=places.home,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        outcomes = _start_all(
+            [RUN, WORKER], _environment(places, {"DATABASE_URL": url}), places.home, timeout=60
         )
         elapsed = time.monotonic() - started
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    [line] = [line for line in result.stderr.splitlines() if line.strip()]
-    assert line.startswith(
-        f"withdrawbot {command[0]}: the database at postgresql+psycopg://withdrawbot:***@"
-        f"127.0.0.1:{port}/wb cannot be reached: "
-    ), line
-    assert "timeout" in line
-    assert DB_PASSWORD not in output
+    for outcome in outcomes:
+        assert outcome.returncode == 1, outcome.output
+        [line] = outcome.lines
+        assert line.startswith(
+            f"withdrawbot {outcome.command[0]}: the database at postgresql+psycopg://withdrawbot:"
+            f"***@127.0.0.1:{port}/wb cannot be reached: "
+        ), line
+        assert "timeout" in line
+        assert DB_PASSWORD not in outcome.output
     assert elapsed < 15, f"refused after {elapsed:.1f} s"
