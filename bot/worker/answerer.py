@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.webhook import WebhookClient
 
@@ -35,7 +35,7 @@ from bot.edgex.wire import log_event
 from bot.lookups import exchange_down, read_claimable, read_history
 from bot.slack.answers import claimable_message, history_message
 from bot.slack.messages import Message, refusal_message
-from bot.worker.config import WorkerConfig
+from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange import ExchangeAccess
 from storage import exchange_queries
 from storage.engine import Database
@@ -67,10 +67,6 @@ class SlackDidNotTake(Exception):
         self.gone = status in (404, 410)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Answerer:
     """One pass claims a few queries and answers each through its ``response_url``."""
 
@@ -82,7 +78,7 @@ class Answerer:
         *,
         paper: bool,
         stop: threading.Event,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.database = database
         self.exchange = exchange

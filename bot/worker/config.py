@@ -6,11 +6,16 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from approvals.content import Kind
 
-__all__ = ["SendRetry", "WorkerConfig", "default_owner"]
+__all__ = ["SendRetry", "WorkerConfig", "default_owner", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """The worker loops' default clock; tests hand them their own."""
+    return datetime.now(UTC)
 
 
 def default_owner() -> str:

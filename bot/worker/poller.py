@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from approvals.content import Kind
 from approvals.errors import TransitionRefused
@@ -30,7 +30,7 @@ from bot.edgex.models import AssetOrder, CrossWithdraw, NormalWithdraw
 from bot.edgex.statuses import FAILURES, SUCCESS
 from bot.edgex.wire import log_event
 from bot.metrics import POLL_ERRORS
-from bot.worker.config import WorkerConfig
+from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import failure_note, status_detail
 from bot.worker.surfaced import report_surfaced
@@ -51,10 +51,6 @@ ORDER_TYPES: dict[Kind, str] = {
 MAX_ORDER_PAGES = 50
 
 Record = NormalWithdraw | CrossWithdraw
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def client_id_of(record: Record) -> str | None:
@@ -125,7 +121,7 @@ class Poller:
         config: WorkerConfig,
         *,
         stop: threading.Event,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.database = database
         self.exchange = exchange

@@ -26,14 +26,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from approvals.errors import ApprovalError
 from approvals.lifecycle import State
 from approvals.policy import Policy
 from bot.edgex.errors import EdgeXAPIError, EdgeXError, redact
 from bot.edgex.wire import log_event
-from bot.worker.config import WorkerConfig
+from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import quoting, transactions, work
@@ -58,10 +58,6 @@ def refuses_quote(err: EdgeXError) -> bool:
     )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Quoter:
     """One pass claims a few drafts waiting for their quote and quotes each."""
 
@@ -73,7 +69,7 @@ class Quoter:
         *,
         policy: Callable[[], Policy],
         stop: threading.Event,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.database = database

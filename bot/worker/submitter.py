@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from approvals.content import Kind
 from approvals.lifecycle import State, Trigger
@@ -31,7 +31,7 @@ from approvals.policy import Policy
 from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.metrics import SEND_ERRORS, SENDS
-from bot.worker.config import WorkerConfig
+from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import work
@@ -48,10 +48,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Submitter:
     """One pass claims a few requests and carries each as far as it can go."""
 
@@ -64,7 +60,7 @@ class Submitter:
         policy: Callable[[], Policy],
         membership: Callable[[Policy], Membership],
         stop: threading.Event,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.database = database

@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from approvals.content import Kind
 from approvals.lifecycle import State
 from bot.edgex.models import AssetOrder
 from bot.edgex.wire import log_event
-from bot.worker.config import WorkerConfig
+from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.poller import ORDER_TYPES, by_id, client_id_of, orders_since
 from bot.worker.surfaced import report_surfaced
@@ -46,10 +46,6 @@ _KIND_OF_TYPE = {order_type: kind for kind, order_type in ORDER_TYPES.items()}
 _UNRESOLVED = {State.SUBMITTING, State.NEEDS_RECONCILIATION}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class AccountWatch:
     """One ``run_once`` compares the account's withdrawals with ours and looks for stalls."""
 
@@ -60,7 +56,7 @@ class AccountWatch:
         config: WorkerConfig,
         *,
         stop: threading.Event,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.database = database
         self.exchange = exchange
