@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -44,6 +44,7 @@ from approvals.policy import Policy, format_duration
 
 __all__ = [
     "ABSENCE_QUORUM",
+    "ABSENCE_WAIT",
     "EXCHANGE_TRIGGERS",
     "TERMINAL",
     "TRANSITIONS",
@@ -54,6 +55,7 @@ __all__ = [
     "absence_confirmers",
     "begin_submission",
     "cancel",
+    "check_absence_wait",
     "confirm_absent",
     "decide",
     "evaluate_request",
@@ -123,6 +125,10 @@ class Transition:
 _S, _T = State, Trigger
 # Distinct approvers who must confirm that edgeX never received a withdrawal before it fails.
 ABSENCE_QUORUM = 2
+# How long after a send's outcome became unknown people may start confirming it absent: edgeX
+# can list a withdrawal in its order history some minutes after it accepted it, and the worker
+# keeps searching that history meanwhile. A confirmation given too early invites a duplicate.
+ABSENCE_WAIT = timedelta(minutes=15)
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(None, _T.DRAFT_STORED, _S.PENDING_APPROVAL, "a valid draft is stored"),
     Transition(
@@ -683,6 +689,21 @@ def confirm_absent(
         state=next_state(request.state, Trigger.CONFIRMED_ABSENT),
         note=f"Confirmed absent at edgeX by {' and '.join(counted)}",
     )
+
+
+def check_absence_wait(*, unknown_since: datetime, now: datetime) -> None:
+    """Refuse a confirmation of absence given before ``ABSENCE_WAIT`` has passed.
+
+    Checked for every confirmer before their confirmation is recorded, so even the first of the
+    two cannot be given while edgeX's order list may still be catching up.
+    """
+    allowed_from = unknown_since + ABSENCE_WAIT
+    if now < allowed_from:
+        raise ActionRefused(
+            "edgeX can list a withdrawal in its order history some minutes after accepting it, "
+            "and withdrawbot is still searching it: check the account history again and confirm "
+            f"from {format_moment(allowed_from)}"
+        )
 
 
 def reminder_due_at(request: Request, policy: Policy) -> datetime | None:

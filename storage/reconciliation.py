@@ -29,7 +29,13 @@ from storage.alerts import alert_key
 from storage.columns import canonical_json, utc
 from storage.engine import Database
 from storage.repository import StoredRequest, load_request, update_request
-from storage.tables import AbsenceConfirmationRow, AlertRow, RequestRow, SubmissionRow
+from storage.tables import (
+    AbsenceConfirmationRow,
+    AlertRow,
+    AuditRow,
+    RequestRow,
+    SubmissionRow,
+)
 from storage.transactions import record_change
 
 __all__ = [
@@ -86,6 +92,7 @@ def confirm_absent(
             policy=policy,
             membership=membership,
         )
+        lifecycle.check_absence_wait(unknown_since=_unknown_since(session, request_id), now=now)
         session.add(
             AbsenceConfirmationRow(
                 request_id=request_id, confirmer=confirmer, at=now, policy_hash=policy.hash
@@ -114,6 +121,25 @@ def confirm_absent(
         )
         session.commit()
     return after
+
+
+def _unknown_since(session: Session, request_id: int) -> datetime:
+    """When the request's send outcome became unknown (its audit row; the signing if none)."""
+    unknown = session.exec(
+        select(AuditRow.at)
+        .where(
+            col(AuditRow.request_id) == request_id,
+            col(AuditRow.action) == lifecycle.Trigger.OUTCOME_UNKNOWN.value,
+        )
+        .order_by(col(AuditRow.seq).desc())
+        .limit(1)
+    ).first()
+    if unknown is not None:
+        return utc(unknown)
+    signed = session.exec(
+        select(SubmissionRow.signed_at).where(col(SubmissionRow.request_id) == request_id)
+    ).one()
+    return utc(signed)
 
 
 def confirmers(database: Database, *, request_ids: Collection[int]) -> dict[int, tuple[str, ...]]:

@@ -12,6 +12,7 @@ import pytest
 from approvals.decisions import Decision
 from approvals.errors import ActionRefused, DraftRefused, TransitionRefused
 from approvals.lifecycle import (
+    ABSENCE_WAIT,
     EXCHANGE_TRIGGERS,
     TERMINAL,
     TRANSITIONS,
@@ -21,6 +22,7 @@ from approvals.lifecycle import (
     absence_confirmers,
     begin_submission,
     cancel,
+    check_absence_wait,
     confirm_absent,
     decide,
     evaluate_request,
@@ -575,6 +577,14 @@ def test_reconciliation() -> None:
     absent = confirm_absent(unknown, confirmer=T1, earlier=[T3], policy=pol, membership=members)
     assert absent.state is State.FAILED
     assert absent.note == "Confirmed absent at edgeX by UT3 and UT1"
+
+
+def test_absence_may_be_confirmed_only_once_the_wait_is_over() -> None:
+    """edgeX may list an accepted withdrawal late: nobody confirms it absent too early."""
+    since = T0 + timedelta(hours=3)
+    with pytest.raises(ActionRefused, match="confirm from 2025-01-02 13:15 UTC"):
+        check_absence_wait(unknown_since=since, now=since + ABSENCE_WAIT - timedelta(seconds=1))
+    check_absence_wait(unknown_since=since, now=since + ABSENCE_WAIT)
 
 
 def test_absence_counts_only_current_approvers_of_the_tier() -> None:

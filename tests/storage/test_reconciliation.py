@@ -105,6 +105,23 @@ def test_refused_confirmations_change_nothing(
     assert dump(db) == before
 
 
+def test_a_confirmation_before_the_wait_is_over_changes_nothing(db: Database) -> None:
+    stored = unknown(db)  # the outcome became unknown at NOW + 1 min
+    before = dump(db)
+    with pytest.raises(ActionRefused, match="confirm from"):
+        reconciliation.confirm_absent(
+            db,
+            request_id=stored.id,
+            confirmer=T3,
+            policy=POLICY,
+            membership=MEMBERSHIP,
+            now=NOW + 10 * MINUTE,
+        )
+    assert dump(db) == before
+    confirm(db, stored.id, T3)  # 30 minutes on
+    assert reconciliation.confirmers(db, request_ids=[stored.id]) == {stored.id: (T3,)}
+
+
 def test_a_matched_withdrawal_cannot_be_confirmed_absent(db: Database) -> None:
     stored = unknown(db)
     confirm(db, stored.id, T3)

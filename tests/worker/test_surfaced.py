@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from approvals.lifecycle import State
+from approvals.lifecycle import ABSENCE_WAIT, State
 from bot.worker.loop import Worker
 from bot.worker.watch import AccountWatch
 from storage import alerts, reconciliation
@@ -115,7 +115,8 @@ def test_a_match_found_after_people_confirmed_it_absent_is_reported(
         return owner is not None
 
     wait_for(leased)
-    _confirm_absent(sqlite_db, stored.id, datetime.now(UTC))
+    # People confirm once the wait is over, while this search is still under way.
+    _confirm_absent(sqlite_db, stored.id, datetime.now(UTC) + ABSENCE_WAIT)
     search.join()
     assert matched == [0]
     assert state_of(sqlite_db, stored.id) is State.FAILED

@@ -9,13 +9,13 @@ uses. Every click goes over real HTTP, signed as Slack signs it.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from approvals.lifecycle import State, Trigger
+from approvals.lifecycle import ABSENCE_WAIT, State, Trigger
 from bot.edgex.models import AssetOrder
 from bot.slack.actions import ActionId
 from bot.slack.standin import Person
@@ -70,6 +70,11 @@ def _approved(world: World) -> int:
     return request_id
 
 
+def _wait_out(world: World) -> None:
+    """Past the wait before anyone may confirm absent, counted from the worker's own record."""
+    world.clock.now = max(world.clock.now, datetime.now(UTC)) + ABSENCE_WAIT + timedelta(minutes=1)
+
+
 def _unknown_by_hand(world: World) -> int:
     """Signed, stored and sent without a clear answer, as the worker records it."""
     request_id = _approved(world)
@@ -110,6 +115,7 @@ def test_two_approvers_confirm_it_absent_and_it_fails(world_with_worker: World) 
     request_id = _approved(world)
     wait_for(lambda: _state(world, request_id) is State.NEEDS_RECONCILIATION, timeout=20)
     world.flush()
+    _wait_out(world)
     client_id = transactions.get_request(
         world.stack.database, request_id=request_id
     ).client_withdraw_id
@@ -160,6 +166,8 @@ def test_two_approvers_confirm_it_absent_and_it_fails(world_with_worker: World) 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_confirmation_refusals(world: World) -> None:
     request_id = _unknown_by_hand(world)
+    _refused(world, world.bob, request_id, "check the account history again and confirm from")
+    _wait_out(world)
     _refused(world, world.alice, request_id, "You drafted this request")
     _refused(world, world.frank, request_id, "You are not in treasury")
     # Erin approves the large tier only; this withdrawal's tier is treasury's alone.
@@ -171,6 +179,7 @@ def test_confirmation_refusals(world: World) -> None:
 
 def test_status_and_explain_say_what_to_check(world: World) -> None:
     request_id = _unknown_by_hand(world)
+    _wait_out(world)
     world.click(world.carol, request_id, ActionId.CONFIRM_ABSENT)
     stored = transactions.get_request(world.stack.database, request_id=request_id)
     for command in ("status", "explain"):
@@ -182,6 +191,7 @@ def test_status_and_explain_say_what_to_check(world: World) -> None:
 
 def test_a_click_after_the_worker_matched_it_is_refused(world: World) -> None:
     request_id = _unknown_by_hand(world)
+    _wait_out(world)
     world.click(world.bob, request_id, ActionId.CONFIRM_ABSENT)
     drawn = world.root(request_id)
     work.record_exchange_outcome(
@@ -203,6 +213,7 @@ def test_a_click_after_the_worker_matched_it_is_refused(world: World) -> None:
 
 def test_edgex_showing_it_after_all_reaches_the_thread_and_the_channel(world: World) -> None:
     request_id = _unknown_by_hand(world)
+    _wait_out(world)
     world.click(world.bob, request_id, ActionId.CONFIRM_ABSENT)
     world.click(world.carol, request_id, ActionId.CONFIRM_ABSENT)
     database = world.stack.database
