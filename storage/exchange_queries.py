@@ -12,6 +12,7 @@ out only inside a claim, and dropped in the same update that finishes the query.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -165,43 +166,31 @@ def renew(
 ) -> bool:
     """Extend ``owner``'s live lease on an unfinished query; False if it no longer holds one."""
     now = utc(now)
-    with database.write() as session:
-        result = session.exec(
-            update(ExchangeQueryRow)
-            .where(
-                col(ExchangeQueryRow.id) == query_id,
-                col(ExchangeQueryRow.lease_owner) == owner,
-                col(ExchangeQueryRow.lease_until) > now,
-                col(ExchangeQueryRow.finished_at).is_(None),
-            )
-            .values(lease_until=now + lease_for)
-        )
-        session.commit()
-    return result.rowcount == 1
+    return _update_held(
+        database,
+        query_id=query_id,
+        owner=owner,
+        live_at=now,
+        values={"lease_until": now + lease_for},
+    )
 
 
 def finish(
     database: Database, *, query_id: int, owner: str, outcome: Outcome, now: datetime
 ) -> bool:
     """End the query ``owner`` holds with ``outcome`` and drop its URL; False if not held."""
-    with database.write() as session:
-        result = session.exec(
-            update(ExchangeQueryRow)
-            .where(
-                col(ExchangeQueryRow.id) == query_id,
-                col(ExchangeQueryRow.lease_owner) == owner,
-                col(ExchangeQueryRow.finished_at).is_(None),
-            )
-            .values(
-                finished_at=utc(now),
-                outcome=outcome.value,
-                response_url=None,
-                lease_owner=None,
-                lease_until=None,
-            )
-        )
-        session.commit()
-    return result.rowcount == 1
+    return _update_held(
+        database,
+        query_id=query_id,
+        owner=owner,
+        values={
+            "finished_at": utc(now),
+            "outcome": outcome.value,
+            "response_url": None,
+            "lease_owner": None,
+            "lease_until": None,
+        },
+    )
 
 
 def defer(database: Database, *, query_id: int, owner: str, until: datetime) -> bool:
@@ -209,20 +198,40 @@ def defer(database: Database, *, query_id: int, owner: str, until: datetime) -> 
 
     The lease is kept without an owner until then, so no worker claims it sooner.
     """
+    return _update_held(
+        database,
+        query_id=query_id,
+        owner=owner,
+        values={
+            "attempts": ExchangeQueryRow.attempts + 1,
+            "lease_owner": None,
+            "lease_until": utc(until),
+        },
+    )
+
+
+def _update_held(
+    database: Database,
+    *,
+    query_id: int,
+    owner: str,
+    values: Mapping[str, object],
+    live_at: datetime | None = None,
+) -> bool:
+    """Change an unfinished query only while ``owner`` holds it; False when it does not.
+
+    With ``live_at`` the lease must also still be live then. A worker that lost its lease so
+    never touches what another one took over.
+    """
+    statement = update(ExchangeQueryRow).where(
+        col(ExchangeQueryRow.id) == query_id,
+        col(ExchangeQueryRow.lease_owner) == owner,
+        col(ExchangeQueryRow.finished_at).is_(None),
+    )
+    if live_at is not None:
+        statement = statement.where(col(ExchangeQueryRow.lease_until) > live_at)
     with database.write() as session:
-        result = session.exec(
-            update(ExchangeQueryRow)
-            .where(
-                col(ExchangeQueryRow.id) == query_id,
-                col(ExchangeQueryRow.lease_owner) == owner,
-                col(ExchangeQueryRow.finished_at).is_(None),
-            )
-            .values(
-                attempts=ExchangeQueryRow.attempts + 1,
-                lease_owner=None,
-                lease_until=utc(until),
-            )
-        )
+        result = session.exec(statement.values(values))
         session.commit()
     return result.rowcount == 1
 

@@ -194,7 +194,7 @@ class Answerer:
             return False
         if query.attempts + 1 >= self.config.query_attempts:
             return False
-        delay = min(self.config.error_backoff * 2.0**query.attempts, self.config.max_error_backoff)
+        delay = self.config.error_pause(query.attempts + 1)
         exchange_queries.defer(
             self.database,
             query_id=query.id,

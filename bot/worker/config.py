@@ -76,3 +76,11 @@ class WorkerConfig:
     )
     # How far the reconciler looks around the signing time for the withdrawal in the order list.
     match_window: timedelta = timedelta(minutes=10)
+
+    def error_pause(self, failures: int) -> float:
+        """Seconds before trying one piece of work again after its ``failures``-th failure in a row.
+
+        Doubles from ``error_backoff`` up to ``max_error_backoff``: the quoter and the answerer
+        pace each of their requests this way.
+        """
+        return min(self.error_backoff * 2.0 ** (failures - 1), self.max_error_backoff)

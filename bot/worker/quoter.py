@@ -162,9 +162,7 @@ class Quoter:
     def _later(self, request_id: int, err: Exception) -> None:
         failures = self._failures.get(request_id, 0) + 1
         self._failures[request_id] = failures
-        delay = min(
-            self.config.error_backoff * 2.0 ** (failures - 1), self.config.max_error_backoff
-        )
+        delay = self.config.error_pause(failures)
         self._not_before[request_id] = self._monotonic() + delay
         log_event(
             log,
