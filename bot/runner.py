@@ -176,6 +176,7 @@ def start_background(
         for wake in wake_worker:
             wake()
 
+    after_ack = AfterAck()
     ops, notifier = slack_side(
         database=database,
         policy=policy,
@@ -188,9 +189,8 @@ def start_background(
         paper=paper,
         on_approved=wake_submitter,
         clock=clock,
+        before_pass=after_ack.wait_quiet,
     )
-    after_ack = AfterAck()
-    notifier.before_pass = after_ack.wait_quiet
     bolt = build_app(ops, client=slack, signing_secret=signing_secret, after_ack=after_ack)
     asgi = asgi_app(
         bolt,
@@ -252,8 +252,12 @@ def slack_side(
     paper: bool,
     on_approved: Callable[[], None] = lambda: None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    before_pass: Callable[[], None] = lambda: None,
 ) -> tuple[UseCases, Notifier]:
-    """The use cases and the notifier drawing their cards; a change wakes the notifier."""
+    """The use cases and the notifier drawing their cards; a change wakes the notifier.
+
+    ``before_pass`` is the notifier's wait before each pass (see :class:`Notifier`).
+    """
     # The use cases wake the notifier, which is built after them (they are its card source).
     notifier_box: list[Notifier] = []
 
@@ -276,7 +280,13 @@ def slack_side(
         clock=clock,
     )
     notifier = Notifier(
-        database=database, client=slack, cards=ops, channel=channel, paper=paper, clock=clock
+        database=database,
+        client=slack,
+        cards=ops,
+        channel=channel,
+        paper=paper,
+        clock=clock,
+        before_pass=before_pass,
     )
     notifier_box.append(notifier)
     return ops, notifier

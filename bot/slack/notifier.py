@@ -146,7 +146,14 @@ class Notifier:
         monotonic: Callable[[], float] = time.monotonic,
         batch: int = 200,
         settle: float = 0.05,
+        before_pass: Callable[[], None] = lambda: None,
     ) -> None:
+        """``before_pass`` runs before each pass of :meth:`run`.
+
+        The web process waits there while Slack requests are being acked
+        (``bot.slack.deferred``), since a pass of posts would otherwise stretch every ack it
+        overlaps.
+        """
         self.database = database
         self.client = client
         self.cards = cards
@@ -162,9 +169,7 @@ class Notifier:
         self._not_before: dict[int, float] = {}
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        # The web process sets this to wait while Slack requests are being acked
-        # (``bot.slack.deferred``): a pass of posts would otherwise stretch every ack it overlaps.
-        self.before_pass: Callable[[], None] = lambda: None
+        self._before_pass = before_pass
 
     def wake(self) -> None:
         """Something was written to the outbox: drain now rather than at the next tick."""
@@ -174,7 +179,7 @@ class Notifier:
         """Drain until ``stop`` is set; a failure of the loop itself is logged, never fatal."""
         while not stop.is_set():
             try:
-                self.before_pass()
+                self._before_pass()
                 result = self.drain()
                 wait = interval if result.retry_in is None else min(interval, result.retry_in)
             except Exception:
