@@ -76,6 +76,8 @@ from storage.engine import Database
 __all__ = [
     "Mode",
     "Stack",
+    "Started",
+    "checked_stack",
     "choose_mode",
     "run",
     "serve_in_thread",
@@ -349,14 +351,24 @@ def _health(database: Database) -> dict[str, Any]:
     return {"ok": True}
 
 
-def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
-    """The ``run`` command until SIGTERM; :class:`Refused` if a start-up check fails."""
-    settings = _settings(worker=worker)
-    if settings.paper:
-        mark_logs_as_paper()
-    # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out
-    # (KeyboardInterrupt), so the loops below still finish their step and close.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+@dataclass(frozen=True)
+class Started:
+    """A stack that passed every start-up check, and what its start line says of it."""
+
+    running: Stack
+    mode: Mode
+    base_url: str
+    account_id: str
+    team_id: str
+
+
+@contextmanager
+def checked_stack(settings: Settings, *, worker: bool) -> Iterator[Started]:
+    """Every start-up check of ``run`` in its order, then the stack, not yet served.
+
+    Raises :class:`Refused` at the first check that fails, before anything is logged or
+    written; ``withdrawbot demo`` starts through here too, so it meets the same checks.
+    """
     mode = choose_mode(settings)
     with ExitStack() as stack:
         database = open_checked(settings)
@@ -415,18 +427,32 @@ def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S10
                 ),
             )
         )
+        yield Started(running, mode, base_url, account_id, team_id)
+
+
+def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
+    """The ``run`` command until SIGTERM; :class:`Refused` if a start-up check fails."""
+    settings = _settings(worker=worker)
+    if settings.paper:
+        mark_logs_as_paper()
+    # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out
+    # (KeyboardInterrupt), so the loops below still finish their step and close.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    mode = choose_mode(settings)
+    with checked_stack(settings, worker=worker) as started:
+        running = started.running
         log_event(
             log,
             logging.INFO,
             "run.started",
             mode=mode.value,
             worker=worker,
-            exchange="paper" if settings.paper else base_url,
-            account_id=account_id,
-            database=database.where,
+            exchange="paper" if settings.paper else started.base_url,
+            account_id=started.account_id,
+            database=running.database.where,
             channel=settings.channel,
-            team_id=team_id,
-            policy_hash=policy.hash,
+            team_id=started.team_id,
+            policy_hash=running.ops.policy.hash,
         )
         try:
             if mode is Mode.SOCKET:

@@ -24,14 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.simulator.admin import SimulatorAdmin
-from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles
-from bot.runner import Stack, serve_in_thread, slack_client, start_background
+from bot.runner import Stack, checked_stack, serve_in_thread
 from bot.settings import PAPER, Settings
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
-from bot.startup import adopt_policy, check_account, open_checked, read_policy, slack_team
-from bot.worker.config import WorkerConfig
 from storage.engine import Database, create_database_engine
 from storage.migrations import upgrade
 
@@ -171,45 +167,17 @@ def staged(workdir: Path) -> Iterator[Stage]:
         settings.policy_path.write_text(POLICY, encoding="utf-8")
         _migrate(settings.database_url)
         # The checks and steps of `withdrawbot run` in paper mode, in its order.
-        database = open_checked(settings)
-        stack.callback(database.dispose)
-        policy = read_policy(settings)
-        client = slack_client(settings)
-        team_id = slack_team(settings, client)
-        paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
-        public = stack.enter_context(EdgeXPublicClient(paper.base_url))
-        private = stack.enter_context(
-            EdgeXClient(paper.base_url, key=paper.key, account_id=PAPER_ACCOUNT_ID)
-        )
-        check_account(private, paper.key, key_setting="the paper key", base_url=paper.base_url)
-        adopt_policy(database, policy)
-        admin = stack.enter_context(SimulatorAdmin(paper.base_url))
+        started = stack.enter_context(checked_stack(settings, worker=True))
+        running = started.running
+        admin = stack.enter_context(SimulatorAdmin(started.base_url))
         admin.post("config", normalStepMs=STEP_SECONDS * 1000, crossStepMs=STEP_SECONDS * 1000)
-        running = stack.enter_context(
-            start_background(
-                database=database,
-                policy=policy,
-                slack=client,
-                channel=CHANNEL,
-                team_id=team_id,
-                signing_secret=signing_secret,
-                account_id=PAPER_ACCOUNT_ID,
-                public=public,
-                private=private,
-                key=paper.key,
-                paper=True,
-                worker_config=WorkerConfig(
-                    poll_interval=settings.poll_interval,
-                    poll_batch=settings.poll_batch,
-                    watch_interval=max(settings.poll_interval, 30.0),
-                ),
-            )
-        )
         url = stack.enter_context(serve_in_thread(running.asgi))
         platform = stack.enter_context(
             SlackPlatform(slack, events_url=f"{url}/slack/events", signing_secret=signing_secret)
         )
-        yield Stage(slack, platform, running, admin, settings, url, paper.base_url, people, workdir)
+        yield Stage(
+            slack, platform, running, admin, settings, url, started.base_url, people, workdir
+        )
 
 
 def _migrate(url: str) -> None:
