@@ -144,6 +144,49 @@ def _unfreeze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox_dead(args: argparse.Namespace) -> int:
+    from storage.dead_letters import listing
+
+    database = _open_database()
+    try:
+        letters = listing(database)
+    finally:
+        database.dispose()
+    if not letters:
+        print("no dead letters: every Slack event was delivered or is waiting its turn")
+        return 0
+    for letter in letters:
+        about = f"request #{letter.request_id}" if letter.request_id is not None else "alert"
+        error = " ".join(letter.error.split())
+        print(
+            f"{letter.key}\t{about}\t{letter.event}\t{letter.dead_at:%Y-%m-%d %H:%M:%S %Z}\t{error}"
+        )
+    return 0
+
+
+def _outbox_settle(args: argparse.Namespace) -> int:
+    from storage import dead_letters
+
+    action = dead_letters.retry if args.outbox_command == "retry" else dead_letters.drop
+    done = "offered to the notifier again" if args.outbox_command == "retry" else "dropped"
+    database = _open_database()
+    try:
+        keys = [letter.key for letter in dead_letters.listing(database)] if args.all else [args.key]
+        now = datetime.now(UTC)
+        missing = [key for key in keys if not action(database, key=key, by=args.by, now=now)]
+    finally:
+        database.dispose()
+    if missing and not args.all:
+        print(
+            f"withdrawbot outbox {args.outbox_command}: {args.key} is not a dead letter "
+            "(see withdrawbot outbox dead)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{len(keys) - len(missing)} dead letter(s) {done}")
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from bot.startup import Refused
     from bot.worker.main import run_worker
@@ -279,6 +322,23 @@ def build_parser() -> argparse.ArgumentParser:
     unfreeze = commands.add_parser("unfreeze", help="let submissions start again")
     unfreeze.add_argument("--by", type=_person, required=True, help="who unfreezes (audit log)")
     unfreeze.set_defaults(handler=_unfreeze)
+
+    outbox = commands.add_parser("outbox", help="see, retry or drop Slack events set aside")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    dead = outbox_commands.add_parser(
+        "dead", help="list dead letters: key, request or alert, event, when, Slack's error"
+    )
+    dead.set_defaults(handler=_outbox_dead)
+    for name, what in (
+        ("retry", "offer a dead letter to the notifier again (after fixing its cause)"),
+        ("drop", "give a dead letter up for good (its error stays in the audit log)"),
+    ):
+        settle = outbox_commands.add_parser(name, help=what)
+        which = settle.add_mutually_exclusive_group(required=True)
+        which.add_argument("key", nargs="?", help="the dead letter's key (withdrawbot outbox dead)")
+        which.add_argument("--all", action="store_true", help="every dead letter")
+        settle.add_argument("--by", type=_person, required=True, help="who acts (audit log)")
+        settle.set_defaults(handler=_outbox_settle)
 
     worker = commands.add_parser(
         "worker", help="sign and submit approved withdrawals, follow them, watch the account"

@@ -11,6 +11,8 @@ Prometheus asks, the same on every replica and across restarts:
   (``accepted``, ``refused`` on the first send, ``unknown`` = sent to reconciliation);
 * ``withdrawbot_outbox_backlog`` and ``withdrawbot_outbox_oldest_age_seconds``: Slack events not
   delivered yet, and how long the oldest has waited;
+* ``withdrawbot_outbox_dead_letters``: Slack events set aside because Slack refused them for good
+  or they could not be drawn (``withdrawbot outbox dead`` lists them): alert on any above zero;
 * ``withdrawbot_leases_held``: requests a worker holds a live lease on.
 
 What no table records (each HTTP send of a stored body, a send that got no good answer, a poll
@@ -34,7 +36,7 @@ from sqlmodel import col, func, select
 
 from approvals.decisions import Decision
 from approvals.lifecycle import State, Trigger
-from storage import queries
+from storage import dead_letters, queries
 from storage.columns import utc
 from storage.engine import Database
 from storage.tables import AuditRow, DecisionRow, RequestRow, SubmissionRow
@@ -119,6 +121,11 @@ class DatabaseCollector(Collector):
             "withdrawbot_outbox_oldest_age_seconds",
             "Age of the oldest undelivered Slack event",
             value=age,
+        )
+        yield GaugeMetricFamily(
+            "withdrawbot_outbox_dead_letters",
+            "Slack events set aside for a person (withdrawbot outbox dead)",
+            value=dead_letters.count(self.database),
         )
         yield GaugeMetricFamily(
             "withdrawbot_leases_held", "Requests a worker holds a live lease on", value=leases

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 
-from storage import audit
+from storage import audit, dead_letters
 from storage.columns import canonical_json, utc
 from storage.engine import Database
 from storage.tables import AlertRow
@@ -77,11 +77,14 @@ def raise_alert(
 
 
 def pending(database: Database, *, limit: int = 100) -> list[AlertEntry]:
-    """Undelivered alerts, oldest first."""
+    """Undelivered alerts, oldest first, less those set aside as dead letters."""
     with database.read() as session:
         rows = session.exec(
             select(AlertRow)
-            .where(col(AlertRow.delivered_at).is_(None))
+            .where(
+                col(AlertRow.delivered_at).is_(None),
+                ~dead_letters.is_set_aside(AlertRow.alert_key),
+            )
             .order_by(col(AlertRow.id))
             .limit(limit)
         ).all()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select, update
 
 from approvals.lifecycle import State
+from storage import dead_letters
 from storage.columns import canonical_json, utc
 from storage.engine import Database
 from storage.repository import StoredRequest
@@ -29,7 +30,11 @@ __all__ = ["OutboxEntry", "append", "mark_delivered", "outbox_key", "pending"]
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One undelivered event; ``thread_ts`` is the request's root message once it is posted."""
+    """One undelivered event; ``thread_ts`` is the request's root message once it is posted.
+
+    ``root_set_aside``: the request's first event is a dead letter whose note could not be
+    posted either, so there is no thread to reply in.
+    """
 
     id: int
     request_id: int
@@ -39,6 +44,7 @@ class OutboxEntry:
     payload: Mapping[str, Any]
     created_at: datetime
     thread_ts: str | None
+    root_set_aside: bool = False
 
 
 def outbox_key(*, client_withdraw_id: str, seq: int) -> str:
@@ -93,24 +99,35 @@ def append(
 def pending(database: Database, *, limit: int = 100) -> list[OutboxEntry]:
     """Undelivered events, oldest first, so each request's events come in their order.
 
+    Events set aside as dead letters (``storage.dead_letters``) are not offered again.
+
     The notifier must deliver a request's events one after the other and stop at the first it
     cannot deliver, or a later event could overtake an earlier one.
     """
     with database.read() as session:
         rows = session.exec(
             select(OutboxRow)
-            .where(col(OutboxRow.delivered_at).is_(None))
+            .where(
+                col(OutboxRow.delivered_at).is_(None),
+                ~dead_letters.is_set_aside(OutboxRow.outbox_key),
+            )
             .order_by(col(OutboxRow.id))
             .limit(limit)
         ).all()
-        roots = dict(
-            session.exec(
-                select(OutboxRow.request_id, OutboxRow.slack_ts).where(
-                    col(OutboxRow.request_id).in_({row.request_id for row in rows}),
-                    col(OutboxRow.seq) == 1,
-                )
-            ).all()
-        )
+        firsts = session.exec(
+            select(
+                OutboxRow.request_id,
+                OutboxRow.slack_ts,
+                col(OutboxRow.delivered_at).is_not(None)
+                | dead_letters.is_set_aside(OutboxRow.outbox_key),
+            ).where(
+                col(OutboxRow.request_id).in_({row.request_id for row in rows}),
+                col(OutboxRow.seq) == 1,
+            )
+        ).all()
+    roots = {request_id: ts for request_id, ts, _ in firsts}
+    # A first event delivered or set aside with no message of its own: no thread will come.
+    set_aside = {request_id for request_id, ts, done in firsts if done and ts is None}
     entries: list[OutboxEntry] = []
     for row in rows:
         if row.id is None:
@@ -125,6 +142,7 @@ def pending(database: Database, *, limit: int = 100) -> list[OutboxEntry]:
                 payload=json.loads(row.payload),
                 created_at=row.created_at,
                 thread_ts=roots.get(row.request_id),
+                root_set_aside=row.request_id in set_aside,
             )
         )
     return entries

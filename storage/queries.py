@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlmodel import col, select, update
 
 from approvals.lifecycle import State
-from storage import audit, outbox
+from storage import audit, dead_letters, outbox
 from storage.columns import utc
 from storage.engine import Database
 from storage.repository import StoredRequest, load_request
@@ -120,10 +120,16 @@ def count_by_state(database: Database) -> dict[str, int]:
 
 
 def outbox_backlog(database: Database, *, now: datetime) -> tuple[int, float]:
-    """Undelivered outbox events and the age in seconds of the oldest one."""
+    """Outbox events waiting for delivery and the age in seconds of the oldest one.
+
+    Dead letters wait for a person, not for the notifier: they are counted apart.
+    """
     with database.read() as session:
         created = session.exec(
-            select(OutboxRow.created_at).where(col(OutboxRow.delivered_at).is_(None))
+            select(OutboxRow.created_at).where(
+                col(OutboxRow.delivered_at).is_(None),
+                ~dead_letters.is_set_aside(OutboxRow.outbox_key),
+            )
         ).all()
     if not created:
         return 0, 0.0

@@ -36,11 +36,13 @@ __all__ = [
     "AlertRow",
     "AuditHead",
     "AuditRow",
+    "DeadLetterRow",
     "DecisionRow",
     "ExchangeQueryRow",
     "FreezeRow",
     "OutboxRow",
     "RequestRow",
+    "SlackDeliveryRow",
     "StatusEventRow",
     "SubmissionRow",
     "metadata",
@@ -306,3 +308,38 @@ class ExchangeQueryRow(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     outcome: str | None = Field(default=None, sa_column=Column(String(16)))
+
+
+class SlackDeliveryRow(SQLModel, table=True):
+    """A Slack request the bot acted on, by ``trigger_id`` or Events API ``event_id``.
+
+    Slack may deliver the same request again (its retries, or anyone replaying a signed body
+    within the five minutes the signature stays good); the first insert wins, in the database,
+    so two replicas agree on which copy acts. Rows older than the replay window are pruned.
+    """
+
+    __tablename__ = "slack_deliveries"
+
+    delivery_key: str = Field(sa_column=Column(String(160), primary_key=True))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
+class DeadLetterRow(SQLModel, table=True):
+    """An outbox event or alert set aside: Slack refuses it for good, or it cannot be drawn.
+
+    Kept beside the event (``event_key`` is its ``outbox_key`` or ``alert_key``) rather than as
+    columns of it, so the delivery tables keep one meaning: a row here is an open case for a
+    person, removed when they retry or drop it (the audit log keeps what they did).
+    """
+
+    __tablename__ = "dead_letters"
+
+    event_key: str = Field(sa_column=Column(String(160), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    request_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("requests.id"), nullable=True)
+    )
+    event: str = Field(sa_column=Column(String(64), nullable=False))
+    dead_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    error: str = Field(sa_column=Column(Text, nullable=False))

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 from approvals.money import format_amount
 from bot.slack.messages import Message, notice_message
 from bot.slack.ports import ClaimableAmount, HistoryLine
-from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape
+from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, SECTION_MAX, clip_markup, escape
 
 __all__ = ["HISTORY_SHOWN", "claimable_message", "history_message"]
 
@@ -31,7 +31,7 @@ def history_message(lines: Sequence[HistoryLine], *, days: int, paper: bool) -> 
     text = f"*edgeX history, last {days} days ({len(lines)})*\n" + "\n".join(rows)
     if len(lines) > len(shown):
         text += f"\n…and {len(lines) - len(shown)} older ones"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=clip(text, 2900)))]
+    blocks = [SectionBlock(text=MarkdownTextObject(text=clip_markup(text, SECTION_MAX)))]
     return _finish(blocks, f"edgeX history: {len(lines)} entries in {days} days", paper=paper)
 
 

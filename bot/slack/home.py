@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.messages import RequestCard, approval_buttons, request_line
-from bot.slack.text import PAPER_BANNER, clip, escape
+from bot.slack.text import PAPER_BANNER, fit
 
 __all__ = ["HOME_SHOWN", "home_view"]
 
@@ -52,7 +52,7 @@ def home_view(
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"🧊 *Signing is frozen*: {escape(clip(frozen, 500))}\n"
+                    text=f"🧊 *Signing is frozen*: {fit(frozen, 500)}\n"
                     "Approvals still count; nothing is sent to edgeX until two approvers "
                     "run `/withdraw unfreeze`."
                 )

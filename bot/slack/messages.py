@@ -44,9 +44,19 @@ from approvals.money import format_amount
 from approvals.policy import Policy
 from bot.edgex.statuses import FAILURES
 from bot.slack.actions import ActionId, BlockId, RequestRef
+from bot.slack.budget import BLOCKS_JSON_MAX, fit_blocks
 from bot.slack.command_parser import USAGE, DraftCommand
 from bot.slack.progress import progress_track, status_phrase
-from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape, mention
+from bot.slack.text import (
+    PAPER_BANNER,
+    PAPER_PREFIX,
+    SECTION_MAX,
+    clip,
+    clip_markup,
+    escape,
+    fit,
+    mention,
+)
 
 __all__ = [
     "REASON_SHOWN",
@@ -58,6 +68,7 @@ __all__ = [
     "decision_reply",
     "exchange_reply",
     "explain_message",
+    "fallback_note",
     "help_message",
     "notice_message",
     "outcome_message",
@@ -86,8 +97,12 @@ class Message:
     blocks: tuple[Block, ...]
 
     def payload(self) -> dict[str, Any]:
-        """``text`` and ``blocks`` as JSON-ready dicts; Block Kit limits are checked here."""
-        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+        """``text`` and ``blocks`` as JSON-ready dicts, within Slack's limits for a message.
+
+        slack_sdk checks each block's own limits in ``to_dict``; ``fit_blocks`` the message's.
+        """
+        blocks = fit_blocks([block.to_dict() for block in self.blocks], max_json=BLOCKS_JSON_MAX)
+        return {"text": clip_markup(self.text, SECTION_MAX) or "withdrawbot", "blocks": blocks}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +191,7 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
             ]
         ),
         SectionBlock(text=_md(f"*To* {_destination(card)}")),
-        SectionBlock(text=_md(f"*Why*\n{escape(clip(card.reason, REASON_SHOWN))}")),
+        SectionBlock(text=_md(f"*Why*\n{fit(card.reason, REASON_SHOWN)}")),
         ContextBlock(
             elements=[
                 _md(
@@ -410,13 +425,13 @@ def _rejection(request: Request) -> str:
         (a for a in reversed(request.decisions) if a.decision is Decision.REJECT), None
     )
     if rejection is None:
-        return escape(clip(request.note or "", _NOTE_SHOWN))
-    reason = escape(clip(rejection.reason or "", REASON_SHOWN))
+        return fit(request.note or "", _NOTE_SHOWN)
+    reason = fit(rejection.reason or "", REASON_SHOWN)
     return f"by {mention(rejection.approver)}: {reason}"
 
 
 def _status_text(card: RequestCard) -> str:
-    note = escape(clip(card.request.note or "", _NOTE_SHOWN))
+    note = fit(card.request.note or "", _NOTE_SHOWN)
     lines = _STATE_LINES[card.request.state](card, note)
     decided = _decided_by(card.evaluation)
     if decided and card.request.state is not State.REJECTED:
@@ -551,7 +566,7 @@ def decision_reply(
 ) -> Message:
     """A click that counted, for the thread; ``card`` is the request after the click."""
     if decision is Decision.REJECT:
-        text = f"👎 {mention(approver)} rejected: {escape(clip(reason or '', REASON_SHOWN))}"
+        text = f"👎 {mention(approver)} rejected: {fit(reason or '', REASON_SHOWN)}"
     elif card.evaluation.outcome is Outcome.APPROVED:
         text = f"👍 {mention(approver)} approved · the policy is met"
     else:
@@ -602,7 +617,7 @@ def exchange_reply(
     if failure is not None:
         lines.append(f"❌ {escape(failure.cause)}")
         if code or detail:
-            said = " · ".join(escape(clip(part, _NOTE_SHOWN)) for part in (code, detail) if part)
+            said = " · ".join(fit(part, _NOTE_SHOWN) for part in (code, detail) if part)
             lines.append(f"edgeX says: {said}")
         lines.append(escape(failure.next_step))
     blocks: list[Block] = [
@@ -626,8 +641,8 @@ def quote_reply(
     if content.fee_cap is not None:
         cap = f" (approvers approve at most {format_amount(content.fee_cap)} {unit})"
     text = (
-        f"💱 LP quote: fee {escape(clip(fee, 40))} {unit}{cap}, "
-        f"max {escape(clip(max_amount, 40))} {unit}, LP account {escape(clip(lp_account, 40))}; "
+        f"💱 LP quote: fee {fit(fee, 40)} {unit}{cap}, "
+        f"max {fit(max_amount, 40)} {unit}, LP account {fit(lp_account, 40)}; "
         f"ready for approval · needs {policy_progress(card.evaluation)} · approvals close at "
         f"{format_moment(card.request.expires_at)}"
     )
@@ -660,12 +675,49 @@ def outcome_message(card: RequestCard, *, paper: bool) -> Message:
     return _finish([SectionBlock(text=_md(text))], _summary(card), paper=paper)
 
 
+def fallback_note(
+    *,
+    request_id: int | None,
+    event: str,
+    error: str,
+    first: bool,
+    redraw: bool,
+    paper: bool,
+) -> dict[str, Any]:
+    """Plain text saying an event was set aside as a dead letter, and where its facts are.
+
+    Plain ``text`` with no blocks, so the note itself cannot hit a Block Kit limit: it is what
+    is posted when the event's own message could not be. ``redraw``: the event's reply did go
+    out and only the request's card could not be redrawn.
+    """
+    prefix = f"{PAPER_PREFIX} " if paper else ""
+    reason = fit(error, 300)
+    if request_id is None:
+        what = f"A withdrawbot alert ({fit(event, 60)}) could not be shown in Slack"
+        where = "Operators: `withdrawbot outbox dead` lists it, with `retry` and `drop`."
+    else:
+        if redraw:
+            what = (
+                f"Withdrawal #{request_id}'s message above can no longer be updated, "
+                "so it may show an old state"
+            )
+        elif first:
+            what = f"Withdrawal #{request_id} could not be shown in Slack as a card"
+        else:
+            what = f"An update of withdrawal #{request_id} ({fit(event, 60)}) could not be shown"
+        where = (
+            f"Its state: `/withdraw status {request_id}`; its history: "
+            "`withdrawbot audit export`; operators: `withdrawbot outbox dead`."
+        )
+    return {"text": f"{prefix}⚠️ {what} (Slack: {reason}). {where}"}
+
+
 # --- replies to one person -------------------------------------------------------------------
 
 
 def refusal_message(text: str, *, paper: bool) -> Message:
     """A refused click or command, shown only to the person (ephemeral)."""
-    shown = f"🚫 {escape(clip(text, _NOTE_SHOWN))}"
+    shown = f"🚫 {fit(text, _NOTE_SHOWN)}"
     return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
 
 
@@ -702,7 +754,7 @@ def drafting_message(command: DraftCommand, *, paper: bool) -> Message:
 
 def notice_message(text: str, *, paper: bool) -> Message:
     """A plain answer to one person (a cancelled request, a freeze taken)."""
-    shown = escape(clip(text, _NOTE_SHOWN))
+    shown = fit(text, _NOTE_SHOWN)
     return _finish([SectionBlock(text=_md(shown))], shown, paper=paper)
 
 
@@ -710,7 +762,7 @@ def help_message(hint: str | None = None, *, paper: bool) -> Message:
     """The commands, led by what was wrong with the last one when there was something."""
     blocks: list[Block] = []
     if hint:
-        blocks.append(SectionBlock(text=_md(f"⚠️ {escape(clip(hint, _NOTE_SHOWN))}")))
+        blocks.append(SectionBlock(text=_md(f"⚠️ {fit(hint, _NOTE_SHOWN)}")))
     lines = [f"• `{escape(syntax)}`: {escape(what)}" for syntax, what in USAGE]
     blocks.append(SectionBlock(text=_md("*withdrawbot commands*\n" + "\n".join(lines))))
     blocks.append(
@@ -723,8 +775,8 @@ def help_message(hint: str | None = None, *, paper: bool) -> Message:
             ]
         )
     )
-    text = f"⚠️ {escape(hint)}" if hint else "withdrawbot commands: /withdraw help"
-    return _finish(blocks, clip(text, _NOTE_SHOWN), paper=paper)
+    text = f"⚠️ {fit(hint, _NOTE_SHOWN)}" if hint else "withdrawbot commands: /withdraw help"
+    return _finish(blocks, clip_markup(text, _NOTE_SHOWN), paper=paper)
 
 
 def request_line(card: RequestCard) -> str:
@@ -742,7 +794,7 @@ def request_line(card: RequestCard) -> str:
     return (
         f"*#{card.request_id}* · {format_amount(content.amount)} {escape(content.coin_name)} → "
         f"{where} · {status} · by {mention(card.request.requester)} · "
-        f"{escape(clip(card.reason, 120))}"
+        f"{fit(card.reason, 120)}"
     )
 
 
@@ -786,15 +838,13 @@ def explain_message(
         now=now,
         mention=lambda user: f"\ue000{user}\ue001",
     )
-    body = "\n".join(
-        _MARK.sub(lambda m: mention(m[1]), escape(clip(line, REASON_SHOWN))) for line in lines
-    )
+    body = "\n".join(_MARK.sub(lambda m: mention(m[1]), fit(line, REASON_SHOWN)) for line in lines)
     check = reconciliation_check(card)
     if check:
         body += "\n" + "\n".join(check)
     blocks: list[Block] = [
         SectionBlock(text=_md(request_line(card))),
-        SectionBlock(text=_md(clip(body, 2900))),
+        SectionBlock(text=_md(body)),
     ]
     return _finish(blocks, f"Withdrawal #{card.request_id} explained", paper=paper)
 
@@ -803,7 +853,8 @@ def explain_message(
 
 
 def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text)
+    """Escaped mrkdwn as a text object, clipped to what any block takes (3,000 units)."""
+    return MarkdownTextObject(text=clip_markup(text, SECTION_MAX))
 
 
 def _finish(blocks: Sequence[Block], text: str, *, paper: bool) -> Message:

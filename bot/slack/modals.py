@@ -32,7 +32,7 @@ from approvals.money import format_amount
 from bot.slack.actions import CallbackId, Field, input_action_id
 from bot.slack.command_parser import REASON_MAX
 from bot.slack.messages import RequestCard
-from bot.slack.text import PAPER_BANNER, clip, escape
+from bot.slack.text import PAPER_BANNER, clip, escape, fit
 
 __all__ = ["KIND_LABELS", "ChainChoice", "refusal_modal", "reject_modal", "withdraw_modal"]
 
@@ -194,7 +194,7 @@ def refusal_modal(text: str, *, paper: bool) -> View:
     Sent as ``response_action: update``; the person reads why and closes it.
     """
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"🚫 {escape(clip(text, 2900))}")),
+        SectionBlock(text=MarkdownTextObject(text=f"🚫 {fit(text, 2900)}")),
     ]
     return _modal(None, title="Not drafted", submit=None, blocks=blocks, paper=paper)
 

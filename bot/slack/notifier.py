@@ -19,9 +19,12 @@ undelivered event, oldest first, the notifier:
 ``chat.postMessage`` has no idempotency key, so step 1 is what makes a crash between posting
 and marking harmless. A request whose event could not be delivered is skipped for the rest of
 the pass, so a later event never overtakes an earlier one; other requests go on. 429 answers
-are retried after their ``Retry-After``; 5xx answers and network errors after a backoff; an
-answer Slack will never accept (a bad block, a missing channel) is logged as an error and
-retried slowly, because dropping it would lose a transition people must see. Of several
+are retried after their ``Retry-After``; 5xx answers and network errors after a backoff. An
+event Slack will never accept (``invalid_blocks``, ``channel_not_found``, ``message_not_found``
+on the redraw, ...) or that cannot be drawn at all is set aside as a dead letter
+(``storage.dead_letters``) with a plain-text note in its place, and the request's later events
+go on: one bad event must never stop delivery. Errors about the bot itself (a revoked token, a
+missing scope) set nothing aside; every event waits until they are fixed. Of several
 replicas on PostgreSQL one notifier drains at a time (an advisory lock): two could both post an
 event neither had marked yet.
 
@@ -65,25 +68,47 @@ from bot.slack.messages import (
     absence_reply,
     decision_reply,
     exchange_reply,
+    fallback_note,
     quote_reply,
     reminder_reply,
     request_message,
     transition_reply,
 )
-from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, clip, escape
-from storage import alerts, outbox, queries
+from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, SECTION_MAX, clip, clip_markup, escape, fit
+from storage import alerts, dead_letters, outbox, queries
 from storage.engine import Database
 from storage.outbox import OutboxEntry
 from storage.reconciliation import CONFIRM_ABSENT
 
-__all__ = ["EVENT_TYPE", "CardSource", "DeliveryFailed", "Notifier"]
+__all__ = ["EVENT_TYPE", "CardSource", "DeliveryFailed", "Notifier", "Unrenderable"]
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "withdrawbot_event"
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _BACKOFF_MAX = 60.0
-_PERMANENT_DELAY = 300.0
+_BOT_WIDE_DELAY = 60.0
+# Slack errors about the bot rather than the event: setting events aside would only quarantine
+# every one of them until the token or the app's scopes are fixed.
+_BOT_WIDE = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "access_denied",
+        "not_in_channel",
+        "request_timeout",
+        "service_unavailable",
+        "fatal_error",
+    }
+)
 _HISTORY_SLACK = timedelta(minutes=5)
 _CODE_FIELDS = (
     "code",
@@ -115,12 +140,35 @@ class CardSource(Protocol):
 
 
 class DeliveryFailed(Exception):
-    """Slack did not take an event; ``retry_after`` is how long to leave the request alone."""
+    """Slack did not take an event; ``retry_after`` is how long to leave the request alone.
 
-    def __init__(self, message: str, *, retry_after: float, permanent: bool) -> None:
+    ``permanent``: Slack will never take it (the event is set aside as a dead letter);
+    ``posted``: the event's own message did go out (only its root redraw failed).
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float, permanent: bool, posted: str | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.posted = posted
+
+
+class Unrenderable(Exception):
+    """An event could not be drawn as Block Kit; it is set aside, never retried for ever."""
+
+
+def _render(build: Callable[[], Message]) -> dict[str, Any]:
+    """``build()``'s payload; any failure to draw it (or to fit Block Kit) is :class:`Unrenderable`.
+
+    Rendering is pure, so an exception here is the same on every retry: retrying it would
+    only hold the request's later events back.
+    """
+    try:
+        return build().payload()
+    except Exception as err:
+        raise Unrenderable(f"{type(err).__name__}: {clip(str(err), 300)}") from err
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +213,7 @@ class Notifier:
         self._settle = settle
         self._started_at = clock()
         self._attempted: set[str] = set()
+        self._stale_roots: set[int] = set()
         self._failures: dict[int, int] = {}
         self._not_before: dict[int, float] = {}
         self._wake = threading.Event()
@@ -215,7 +264,7 @@ class Notifier:
         if a later entry raises.
         """
         last_of = {entry.request_id: entry.key for entry in entries}
-        roots = {e.request_id: e.thread_ts for e in entries if e.thread_ts}
+        roots: dict[int, str | None] = {e.request_id: e.thread_ts for e in entries if e.thread_ts}
         blocked: set[int] = set()
         retry_in: float | None = None
         now = self._monotonic()
@@ -232,7 +281,13 @@ class Notifier:
                 ts = self._deliver(
                     entry, roots.get(request_id), redraw=last_of[request_id] == entry.key
                 )
+            except Unrenderable as bad:
+                self._set_aside(entry, roots, error=str(bad), posted=None)
+                continue
             except DeliveryFailed as failed:
+                if failed.permanent:
+                    self._set_aside(entry, roots, error=str(failed), posted=failed.posted)
+                    continue
                 blocked.add(request_id)
                 delay = self._delay(request_id, failed)
                 self._not_before[request_id] = self._monotonic() + delay
@@ -263,23 +318,119 @@ class Notifier:
         if entry.seq == 1:
             ts = self._find_root(entry.key, entry.created_at) if retrying else None
             if ts is None:
-                ts = self._post(request_message(card, paper=self.paper), key=entry.key)
+                root = _render(lambda: request_message(card, paper=self.paper))
+                ts = self._post(root, key=entry.key)
             return ts
         if root_ts is None:
             raise DeliveryFailed(
-                "the request's root message is not posted yet", retry_after=1.0, permanent=False
+                "the request's first message was set aside, so it has no thread"
+                if entry.root_set_aside
+                else "the request's root message is not posted yet",
+                retry_after=1.0,
+                permanent=entry.root_set_aside,
             )
         ts = self._find_reply(entry, root_ts) if retrying else None
         if ts is None:
-            message, broadcast = self._reply(entry, card)
-            ts = self._post(message, key=entry.key, thread_ts=root_ts, broadcast=broadcast)
-        if redraw:
-            root = request_message(card, paper=self.paper)
-            self._call(self.client.chat_update, channel=self.channel, ts=root_ts, **root.payload())
+            reply, broadcast = self._reply(entry, card)
+            ts = self._post(
+                _render(lambda: reply), key=entry.key, thread_ts=root_ts, broadcast=broadcast
+            )
+        if redraw and entry.request_id not in self._stale_roots:
+            self._redraw(entry.request_id, card, root_ts=root_ts, reply_ts=ts)
         return ts
 
+    def _redraw(self, request_id: int, card: RequestCard, *, root_ts: str, reply_ts: str) -> None:
+        """Update the root message; one that can never be updated is given up for this process.
+
+        Slack refuses for good to edit a deleted message (``message_not_found``), one too old
+        (``edit_window_closed``) or not the bot's (``cant_update_message``): every later event
+        would fail the same way, so the request's events go on without redraws, and the event
+        that found out is set aside with its reply (``reply_ts``) already in the thread.
+        """
+        try:
+            root = _render(lambda: request_message(card, paper=self.paper))
+            self._call(self.client.chat_update, channel=self.channel, ts=root_ts, **root)
+        except Unrenderable as bad:
+            self._stale_roots.add(request_id)
+            raise DeliveryFailed(
+                f"chat.update: {bad}", retry_after=0.0, permanent=True, posted=reply_ts
+            ) from None
+        except DeliveryFailed as failed:
+            if not failed.permanent:
+                raise
+            self._stale_roots.add(request_id)
+            raise DeliveryFailed(
+                str(failed), retry_after=0.0, permanent=True, posted=reply_ts
+            ) from None
+
+    def _set_aside(
+        self,
+        entry: OutboxEntry,
+        roots: dict[int, str | None],
+        *,
+        error: str,
+        posted: str | None,
+    ) -> None:
+        """Quarantine ``entry`` (``storage.dead_letters``) and say so in Slack in plain text.
+
+        The note goes where the event would have: in the thread (and the channel) for a reply,
+        in the channel for a request's first message, whose note then holds its thread. When
+        the note itself cannot be posted the event is set aside all the same: delivery of
+        everything else must go on. ``posted`` is the event's own message when it did go out.
+        """
+        request_id = entry.request_id
+        root_ts = roots.get(request_id)
+        note = fallback_note(
+            request_id=request_id,
+            event=entry.event,
+            error=error,
+            first=entry.seq == 1,
+            redraw=posted is not None,
+            paper=self.paper,
+        )
+        ts = posted
+        if posted is None or entry.seq > 1:
+            try:
+                note_ts = self._post(
+                    note,
+                    key=f"{entry.key}-dead",
+                    thread_ts=None if entry.seq == 1 else root_ts,
+                    broadcast=entry.seq > 1 and root_ts is not None,
+                )
+                ts = ts or note_ts
+            except DeliveryFailed as failed:
+                error = f"{error}; the note about it failed too: {failed}"
+        if entry.seq == 1:
+            roots[request_id] = ts
+        dead_letters.set_aside(
+            self.database,
+            key=entry.key,
+            event=entry.event,
+            error=error,
+            now=self.clock(),
+            request_id=request_id,
+            slack_ts=ts,
+        )
+        log.error(
+            "notifier.dead_letter request=%s key=%s event=%s error=%s",
+            request_id,
+            entry.key,
+            entry.event,
+            clip(error, 300),
+        )
+
     def _reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
-        """The thread reply for one event, and whether it is a final outcome for the channel."""
+        """The thread reply for one event, and whether it is a final outcome for the channel.
+
+        Anything the reply cannot be drawn from (a payload of another shape, a bug) raises
+        :class:`Unrenderable`, so the event is set aside rather than retried for ever.
+        """
+        try:
+            return self._draw_reply(entry, card)
+        except Exception as err:
+            raise Unrenderable(f"{type(err).__name__}: {err}") from err
+
+    def _draw_reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
         payload = entry.payload
         state = State(str(payload.get("state")))
         previous = payload.get("previous_state")
@@ -316,9 +467,9 @@ class Notifier:
             parts.append(transition_reply(then, paper=self.paper))
             code, said = _exchange_words(detail)
             if code or said:
-                words = " · ".join(escape(clip(w, 500)) for w in (code, said) if w)
+                words = " · ".join(fit(w, 500) for w in (code, said) if w)
                 parts.append(_lines([f"edgeX said: {words}"], paper=self.paper))
-        extra = [f"⚠️ {escape(clip(text, 1500))}" for text in _alerts(detail)]
+        extra = [f"⚠️ {fit(text, 1500)}" for text in _alerts(detail)]
         if isinstance(detail.get("l1_tx_hash"), str):
             extra.append(f"L1 transaction `{escape(detail['l1_tx_hash'])}`")
         if isinstance(detail.get("audit_head_hash"), str):
@@ -370,23 +521,47 @@ class Notifier:
                         or ([own] if isinstance(own, str) else [])
                         or [f"{entry.event}: {entry.payload.get('subject', '')}"]
                     )
-                    lines = [f"🚨 {escape(clip(text, 2000))}" for text in texts]
-                    ts = self._post(_lines(lines, paper=self.paper), key=entry.key)
+                    lines = [f"🚨 {fit(text, 2000)}" for text in texts]
+                    ts = self._post(_lines(lines, paper=self.paper).payload(), key=entry.key)
             except DeliveryFailed as failed:
+                if failed.permanent:
+                    self._set_alert_aside(entry.key, entry.event, str(failed))
+                    continue
                 log.warning("notifier.alert_failed key=%s error=%s", entry.key, failed)
                 return delivered, max(failed.retry_after, 1.0)
             alerts.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
             delivered += 1
         return delivered, None
 
+    def _set_alert_aside(self, key: str, event: str, error: str) -> None:
+        try:
+            note = fallback_note(
+                request_id=None,
+                event=event,
+                error=error,
+                first=True,
+                redraw=False,
+                paper=self.paper,
+            )
+            self._post(note, key=f"{key}-dead")
+        except DeliveryFailed as failed:
+            error = f"{error}; the note about it failed too: {failed}"
+        dead_letters.set_aside(self.database, key=key, event=event, error=error, now=self.clock())
+        log.error("notifier.dead_letter alert=%s event=%s error=%s", key, event, clip(error, 300))
+
     # --- Slack calls -----------------------------------------------------------------------------
 
     def _post(
-        self, message: Message, *, key: str, thread_ts: str | None = None, broadcast: bool = False
+        self,
+        message: Mapping[str, Any],
+        *,
+        key: str,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> str:
         arguments: dict[str, Any] = {
             "channel": self.channel,
-            **message.payload(),
+            **message,
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"key": key}},
             "unfurl_links": False,
             "unfurl_media": False,
@@ -445,6 +620,12 @@ class Notifier:
             retry_after = _retry_after(headers)
             error = str(err.response.get("error", "")) if err.response.data else ""
             transient = status in _TRANSIENT_STATUSES or error in ("ratelimited", "internal_error")
+            if error in _BOT_WIDE and not transient:
+                # Not this event's fault: every event would fail alike until someone fixes the
+                # token or the scopes, so nothing is set aside; it is tried again slowly.
+                log.error("notifier.slack_refuses_bot method=%s error=%s", method, error)
+                retry_after = retry_after or _BOT_WIDE_DELAY
+                transient = True
             raise DeliveryFailed(
                 f"{method}: HTTP {status} {error}",
                 retry_after=retry_after if retry_after is not None else 0.0,
@@ -456,13 +637,11 @@ class Notifier:
             ) from None
 
     def _delay(self, request_id: int, failed: DeliveryFailed) -> float:
-        """Retry-After when Slack gave one; otherwise exponential backoff (slow if permanent)."""
+        """Retry-After when Slack gave one; otherwise exponential backoff."""
         attempts = self._failures.get(request_id, 0) + 1
         self._failures[request_id] = attempts
         if failed.retry_after > 0:
             return failed.retry_after
-        if failed.permanent:
-            return _PERMANENT_DELAY
         return min(_BACKOFF_MAX, 0.5 * 2.0 ** (attempts - 1))
 
 
@@ -506,12 +685,12 @@ def _alerts(detail: Mapping[str, Any]) -> list[str]:
 
 def _lines(lines: Sequence[str], *, paper: bool) -> Message:
     """Lines of mrkdwn already escaped, as one section."""
-    text = "\n".join(lines)
-    blocks: tuple[Block, ...] = (SectionBlock(text=MarkdownTextObject(text=clip(text, 2900))),)
+    text = clip_markup("\n".join(lines), SECTION_MAX)
+    blocks: tuple[Block, ...] = (SectionBlock(text=MarkdownTextObject(text=text)),)
     if paper:
         banner = ContextBlock(elements=[MarkdownTextObject(text=PAPER_BANNER)])
-        return Message(text=f"{PAPER_PREFIX} {clip(text, 2900)}", blocks=(banner, *blocks))
-    return Message(text=clip(text, 2900), blocks=blocks)
+        return Message(text=f"{PAPER_PREFIX} {text}", blocks=(banner, *blocks))
+    return Message(text=text, blocks=blocks)
 
 
 def _join(parts: Sequence[Message]) -> Message:

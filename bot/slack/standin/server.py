@@ -84,13 +84,17 @@ class Call:
 
 @dataclass(slots=True)
 class Fault:
-    """The next ``count`` calls of ``method`` answer ``status`` (429 with ``retry_after``)."""
+    """The next ``count`` calls of ``method`` answer ``status`` (429 with ``retry_after``).
+
+    ``error``: a Slack error code answered with HTTP 200, as Slack refuses a call.
+    """
 
     method: str
     status: int
     count: int
     retry_after: int
     after_applying: bool
+    error: str | None = None
 
 
 class SlackStandIn:
@@ -191,18 +195,23 @@ class SlackStandIn:
         count: int = 1,
         retry_after: int = 1,
         after_applying: bool = False,
+        error: str | None = None,
     ) -> None:
         """Answer the next ``count`` calls of ``method`` (``*`` for any) with an error.
 
         429 is Slack's rate limit (``ratelimited`` and ``Retry-After: retry_after``); 5xx is an
         outage. With ``after_applying`` the call still takes effect before the error answer.
+        ``error`` answers HTTP 200 with ``{"ok": false, "error": error}`` instead, as Slack
+        does for a refused call (``status`` is then ignored).
         """
-        if status != 429 and not 500 <= status <= 599:
+        if error is not None:
+            status = 200
+        elif status != 429 and not 500 <= status <= 599:
             raise ValueError(f"scripted failures are 429 or 5xx, not {status}")
         if count < 1 or retry_after < 0:
             raise ValueError("count must be positive and retry_after not negative")
         with self._lock:
-            self._faults.append(Fault(method, status, count, retry_after, after_applying))
+            self._faults.append(Fault(method, status, count, retry_after, after_applying, error))
 
     def clear_faults(self) -> None:
         """Slack is healthy again: the scripted failures not yet used are dropped."""
@@ -223,7 +232,9 @@ class SlackStandIn:
         status, headers, answer = 200, {}, self._run(method, args, token, fault)
         if fault is not None:
             status = fault.status
-            if fault.status == 429:
+            if fault.error is not None:
+                answer = {"ok": False, "error": fault.error}
+            elif fault.status == 429:
                 headers["Retry-After"] = str(fault.retry_after)
                 answer = {"ok": False, "error": "ratelimited"}
             else:

@@ -19,12 +19,13 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
     "MAX_MESSAGE_BLOCKS",
+    "check_blocks",
     "MAX_VIEW_BLOCKS",
     "TRIGGER_TTL",
     "Channel",
@@ -38,6 +39,15 @@ __all__ = [
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_TEXT = 40_000
+# Block Kit's documented limits, answered with the codes Slack uses for them.
+MAX_BLOCKS_JSON = 13_000  # Slack reports msg_blocks_too_long from about here
+_TEXT_LIMITS = {"section": 3000, "header": 150, "context": 3000}
+_FIELD_MAX = 2000
+_FIELDS_MAX = 10
+_CONTEXT_ELEMENTS_MAX = 10
+_ACTIONS_ELEMENTS_MAX = 25
+_BUTTON_TEXT_MAX = 75
+_OPTIONS_MAX = 100
 TRIGGER_TTL = 3.0
 REPLIES_LIMIT = 1000
 
@@ -530,7 +540,7 @@ class Workspace:
 
     def _new_message(self, args: Mapping[str, Any]) -> Json:
         text = _text(args, "text")
-        blocks = _blocks(args.get("blocks"), limit=MAX_MESSAGE_BLOCKS)
+        blocks = check_blocks(args.get("blocks"), limit=MAX_MESSAGE_BLOCKS)
         if not text and not blocks:
             raise SlackError("no_text")
         if len(text) > MAX_TEXT:
@@ -552,7 +562,7 @@ class Workspace:
 
     def _apply_update(self, message: Json, args: Mapping[str, Any]) -> None:
         text = _text(args, "text")
-        blocks = _blocks(args.get("blocks"), limit=MAX_MESSAGE_BLOCKS)
+        blocks = check_blocks(args.get("blocks"), limit=MAX_MESSAGE_BLOCKS)
         if not text and not blocks:
             raise SlackError("no_text")
         message["text"] = text
@@ -569,7 +579,7 @@ class Workspace:
             raise SlackError("invalid_arguments", f"view.type must be {kind}")
         if kind == "modal" and not isinstance(spec.get("title"), Mapping):
             raise SlackError("invalid_arguments", "a modal needs a title")
-        blocks = _blocks(spec.get("blocks"), limit=MAX_VIEW_BLOCKS)
+        blocks = check_blocks(spec.get("blocks"), limit=MAX_VIEW_BLOCKS)
         block_ids = [b["block_id"] for b in blocks if "block_id" in b]
         if len(block_ids) != len(set(block_ids)):
             raise SlackError("invalid_arguments", "block_id values must be unique in a view")
@@ -652,7 +662,8 @@ def _json(args: Mapping[str, Any], name: str) -> Json:
     return value
 
 
-def _blocks(value: object, *, limit: int) -> list[Json]:
+def check_blocks(value: object, *, limit: int) -> list[Json]:
+    """``blocks`` as Slack would take them, or the :class:`SlackError` Slack would answer."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -666,7 +677,65 @@ def _blocks(value: object, *, limit: int) -> list[Json]:
         raise SlackError("invalid_blocks_format")
     if len(value) > limit:
         raise SlackError("invalid_blocks", f"more than {limit} blocks")
+    for index, block in enumerate(value):
+        problem = _block_problem(block)
+        if problem is not None:
+            raise SlackError("invalid_blocks", f"block {index}: {problem}")
+    if limit == MAX_MESSAGE_BLOCKS and len(json.dumps(value, ensure_ascii=False)) > MAX_BLOCKS_JSON:
+        raise SlackError("msg_blocks_too_long")
     return copy.deepcopy(value)
+
+
+def _text_of(node: object) -> str | None:
+    if isinstance(node, dict) and isinstance(node.get("text"), str):
+        return str(node["text"])
+    return None
+
+
+def _block_problem(block: Json) -> str | None:
+    """What Slack would refuse in ``block`` (its documented per-block limits), or ``None``."""
+    return next(_block_problems(block), None)
+
+
+def _block_problems(block: Json) -> Iterator[str]:
+    kind = block["type"]
+    limit = _TEXT_LIMITS.get(kind)
+    text = _text_of(block.get("text"))
+    if limit is not None and text is not None and len(text) > limit:
+        yield f"{kind} text over {limit} characters"
+    fields = block.get("fields")
+    if isinstance(fields, list):
+        if len(fields) > _FIELDS_MAX:
+            yield f"more than {_FIELDS_MAX} fields"
+        if any(len(_text_of(field) or "") > _FIELD_MAX for field in fields):
+            yield f"a field over {_FIELD_MAX} characters"
+    elements = block.get("elements")
+    elements = elements if isinstance(elements, list) else []
+    if kind == "context" and len(elements) > _CONTEXT_ELEMENTS_MAX:
+        yield f"more than {_CONTEXT_ELEMENTS_MAX} context elements"
+    if kind == "context" and any(
+        len(_text_of(element) or "") > _TEXT_LIMITS["context"] for element in elements
+    ):
+        yield "a context element over 3000 characters"
+    if kind == "actions" and len(elements) > _ACTIONS_ELEMENTS_MAX:
+        yield f"more than {_ACTIONS_ELEMENTS_MAX} elements"
+    accessory = block.get("accessory") or block.get("element")
+    for element in [*elements, accessory]:
+        problem = _element_problem(element) if isinstance(element, dict) else None
+        if problem is not None:
+            yield problem
+
+
+def _element_problem(element: Json) -> str | None:
+    if (
+        element.get("type") == "button"
+        and len(_text_of(element.get("text")) or "") > _BUTTON_TEXT_MAX
+    ):
+        return f"a button label over {_BUTTON_TEXT_MAX} characters"
+    options = element.get("options")
+    if isinstance(options, list) and len(options) > _OPTIONS_MAX:
+        return f"more than {_OPTIONS_MAX} options"
+    return None
 
 
 def _metadata(value: object) -> Json | None:
