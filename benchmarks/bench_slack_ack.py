@@ -222,7 +222,12 @@ def bare_app(standin: Slack) -> Iterator[Served]:
         acked.append(None)
 
     app.command("/withdraw")(ack_only)
-    asgi = asgi_app(app, health=lambda: {"ok": True}, metrics=lambda: (b"", "text/plain"))
+    asgi = asgi_app(
+        app,
+        signing_secret=SECRET,
+        health=lambda: {"ok": True},
+        metrics=lambda: (b"", "text/plain"),
+    )
     with serve_in_thread(asgi) as url:
         # The bare app stores nothing: a command counts as done once it is acked.
         yield Served(f"{url}/slack/events", lambda: len(acked))

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.logging_setup import configure_logging
+
 if TYPE_CHECKING:
     from storage.engine import Database
 
@@ -382,11 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    # Alembic narrates each step at INFO; the commands say what matters in one line.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs every request at INFO; the edgeX client's own edgex.* lines already say it all.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging()
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:

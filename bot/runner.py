@@ -71,6 +71,7 @@ from bot.usecases import UseCases
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange import ExchangeAccess
 from bot.worker.loop import Step, Worker
+from storage import slack_deliveries
 from storage.engine import Database
 
 __all__ = [
@@ -193,9 +194,18 @@ def start_background(
         clock=clock,
         before_pass=after_ack.wait_quiet,
     )
-    bolt = build_app(ops, client=slack, signing_secret=signing_secret, after_ack=after_ack)
+    bolt = build_app(
+        ops,
+        client=slack,
+        signing_secret=signing_secret,
+        after_ack=after_ack,
+        first_time=lambda key, kind: slack_deliveries.first_time(
+            database, key=key, kind=kind, now=datetime.now(UTC)
+        ),
+    )
     asgi = asgi_app(
         bolt,
+        signing_secret=signing_secret,
         health=lambda: _health(database),
         metrics=metrics_endpoint(database, worker=worker_config is not None),
         after_ack=after_ack,

@@ -83,6 +83,8 @@ UNFREEZE_WINDOW = timedelta(hours=1)
 _METADATA_TTL = 60.0
 _IN_FLIGHT = (State.APPROVED, State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION)
 _OPEN = (State.AWAITING_QUOTE, State.PENDING_APPROVAL, *_IN_FLIGHT)
+# A likely copy is pointed out while either could still be approved by accident.
+_TWIN_SHOWN = (State.AWAITING_QUOTE, State.PENDING_APPROVAL)
 _BEFORE_SIGNING = (
     State.AWAITING_QUOTE,
     State.QUOTE_REFUSED,
@@ -361,7 +363,7 @@ class UseCases:
         if not state.frozen or state.at is None:
             self._refuse(user, "unfreeze", "Signing is not frozen")
         queries.record_unfreeze_vote(self.database, by=user, now=self.clock())
-        voters = queries.unfreeze_voters(self.database, since=state.at, window=UNFREEZE_WINDOW)
+        voters = queries.unfreeze_voters(self.database, window=UNFREEZE_WINDOW)
         if len(voters) < 2:
             return (
                 "Your vote to unfreeze is recorded. A second approver must also run "
@@ -627,6 +629,13 @@ class UseCases:
             withdraw_id=withdraw_id,
             chain_name=self._chain_names().get(stored.request.content.chain_id),
             reconciliation=self._reconciliation(stored, sent, membership),
+            duplicate_of=(
+                queries.pending_twin(
+                    self.database, request_id=stored.id, content=stored.request.content
+                )
+                if stored.request.state in _TWIN_SHOWN
+                else None
+            ),
         )
 
     def _reconciliation(

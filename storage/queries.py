@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import col, select, update
+from sqlmodel import col, func, select, update
 
+from approvals.content import WithdrawalContent, canonical_fields
 from approvals.lifecycle import State
 from storage import audit, dead_letters, outbox
 from storage.columns import utc
@@ -259,16 +260,22 @@ def record_unfreeze_vote(database: Database, *, by: str, now: datetime) -> None:
         session.commit()
 
 
-def unfreeze_voters(database: Database, *, since: datetime, window: timedelta) -> list[str]:
-    """Who voted to unfreeze since ``since`` (the freeze), within ``window`` of the newest vote.
+def unfreeze_voters(database: Database, *, window: timedelta) -> list[str]:
+    """Who voted to unfreeze the current freeze, within ``window`` of the newest vote.
 
-    Votes older than ``window`` before the newest vote do not count: an old, forgotten vote
-    must not turn one person's click into an unfreeze.
+    A vote belongs to one freeze: only votes written to the audit log after the latest
+    ``freeze`` row count (by the log's order, not by clocks, which replicas do not share), so
+    a vote cast before an unfreeze and a second freeze dies with the first. Votes older than
+    ``window`` before the newest vote do not count either: an old, forgotten vote must not
+    turn one person's click into an unfreeze.
     """
     with database.read() as session:
+        frozen_at = session.exec(
+            select(func.max(AuditRow.seq)).where(col(AuditRow.action) == "freeze")
+        ).one()
         rows = session.exec(
             select(AuditRow.actor, AuditRow.at)
-            .where(col(AuditRow.action) == UNFREEZE_VOTE, col(AuditRow.at) >= utc(since))
+            .where(col(AuditRow.action) == UNFREEZE_VOTE, col(AuditRow.seq) > (frozen_at or 0))
             .order_by(col(AuditRow.seq))
         ).all()
     if not rows:
@@ -279,3 +286,31 @@ def unfreeze_voters(database: Database, *, since: datetime, window: timedelta) -
         if newest - utc(at) <= window and actor not in voters:
             voters.append(actor)
     return voters
+
+
+_WAITING = (State.AWAITING_QUOTE, State.PENDING_APPROVAL, State.APPROVED)
+
+
+def pending_twin(database: Database, *, request_id: int, content: WithdrawalContent) -> int | None:
+    """The earliest other request still waiting to be sent with the same content, if any.
+
+    Same kind, account, coin, amount, destination and chain: what a person would call "the
+    same withdrawal" (a cross one's LP quote differs between drafts and is left out).
+    """
+    fields = canonical_fields(content)
+    with database.read() as session:
+        return session.exec(
+            select(col(RequestRow.id))
+            .where(
+                col(RequestRow.id) != request_id,
+                col(RequestRow.state).in_([state.value for state in _WAITING]),
+                col(RequestRow.kind) == fields["kind"],
+                col(RequestRow.account_id) == fields["account_id"],
+                col(RequestRow.coin_id) == fields["coin_id"],
+                col(RequestRow.amount) == fields["amount"],
+                col(RequestRow.destination) == fields["destination"],
+                col(RequestRow.chain_id) == fields["chain_id"],
+            )
+            .order_by(col(RequestRow.id))
+            .limit(1)
+        ).first()

@@ -11,12 +11,15 @@ ephemeral note for a click).
 HTTP manifest says), ``GET /healthz`` and ``GET /metrics``. Bolt's ``App.dispatch`` is
 synchronous (database and Slack calls), so it runs in Starlette's thread pool: the event loop
 keeps accepting requests while acks are computed. Bolt checks the signature and refuses a
-request whose timestamp is more than five minutes old with 401 before any listener runs.
+request whose timestamp is more than five minutes old with 401 before any listener runs; before
+Bolt, ``bot.slack.front`` checks the same on the raw bytes and refuses malformed bodies with 400
+(Bolt would answer some with a 500), each refusal in one short log line.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,15 +34,21 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.slack import front
 from bot.slack.deferred import AFTER_ACK, AfterAck
 from bot.slack.listeners import OPERATIONS, actions, commands, home, views
 from bot.slack.messages import refusal_message
 from bot.slack.modals import refusal_modal
 from bot.slack.ports import Operations, Refusal
 
-__all__ = ["EVENTS_PATH", "asgi_app", "build_app"]
+__all__ = ["EVENTS_PATH", "FirstTime", "asgi_app", "build_app", "delivery_key"]
 
 EVENTS_PATH = "/slack/events"
+
+log = logging.getLogger(__name__)
+
+
+FirstTime = Callable[[str, str], bool]
 
 
 def build_app(
@@ -48,10 +57,13 @@ def build_app(
     client: WebClient,
     signing_secret: str | None,
     after_ack: AfterAck,
+    first_time: FirstTime,
 ) -> App:
     """The Bolt app; ``signing_secret`` ``None`` means Socket Mode (Slack's socket is trusted).
 
     ``after_ack`` runs the work listeners hand over once acked; its owner closes it on shutdown.
+    ``first_time(key, kind)`` records a Slack request's key and says whether it is the first
+    copy (``storage.slack_deliveries``); a later copy is acked and does nothing.
     """
     app = App(
         client=client,
@@ -79,7 +91,16 @@ def build_app(
         next()
         return None
 
+    def once(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        key = delivery_key(body)
+        if key is not None and not first_time(key, _kind(body)):
+            log.info("slack.replay_ignored kind=%s", _kind(body))
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
     app.use(provide)
+    app.use(once)
     app.use(same_workspace)
     for surface in (commands, actions, views, home):
         surface.register(app)
@@ -89,6 +110,7 @@ def build_app(
 def asgi_app(
     app: App,
     *,
+    signing_secret: str | None,
     health: Callable[[], dict[str, Any]],
     metrics: Callable[[], tuple[bytes, str]],
     after_ack: AfterAck | None = None,
@@ -99,7 +121,12 @@ def asgi_app(
     """
 
     async def events(request: Request) -> Response:
-        body = await request.body()
+        body = await _capped_body(request)
+        if body is None:
+            return _refuse(front.Refusal(413, "too_large"), request.headers.get("content-length"))
+        refused = front.check_request(body, request.headers, signing_secret=signing_secret)
+        if refused is not None:
+            return _refuse(refused, len(body))
         bolt_request = to_bolt_request(request, body)
         bolt_response: BoltResponse = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
@@ -126,6 +153,28 @@ def asgi_app(
     )
 
 
+def _refuse(refused: front.Refusal, size: object) -> Response:
+    """One short line per refused request, never its body: a flood must not fill the log."""
+    event = "slack.refused" if refused.status == 401 else "slack.bad_request"
+    log.warning("%s status=%s reason=%s bytes=%s", event, refused.status, refused.reason, size)
+    return PlainTextResponse(refused.reason, status_code=refused.status)
+
+
+async def _capped_body(request: Request) -> bytes | None:
+    """The body, or ``None`` once it passes ``front.MAX_BODY`` (the rest is never read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > front.MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > front.MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class _Answering:
     """Counts a Slack request as being answered until its ack is written back to Slack.
 
@@ -144,6 +193,22 @@ class _Answering:
             return
         with self.after_ack.acking():
             await self.app(scope, receive, send)
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes one Slack request itself: its ``trigger_id``, or an event's ``event_id``.
+
+    Slack issues a new ``trigger_id`` for every command, click and submission, and keeps an
+    event's ``event_id`` across its retries; a request with neither (an options load) is
+    harmless to repeat.
+    """
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return f"event:{event_id}"
+    trigger_id = body.get("trigger_id")
+    if isinstance(trigger_id, str) and trigger_id:
+        return f"trigger:{trigger_id}"
+    return None
 
 
 def _kind(body: dict[str, Any]) -> str:

@@ -66,6 +66,7 @@ __all__ = [
     "absence_reply",
     "approval_buttons",
     "decision_reply",
+    "duplicate_warning",
     "exchange_reply",
     "explain_message",
     "fallback_note",
@@ -127,7 +128,8 @@ class RequestCard:
 
     ``reason`` is what the requester wrote; ``exchange_status`` and ``withdraw_id`` are edgeX's
     (``None`` until it has answered); ``chain_name`` names a cross withdrawal's chain for people;
-    ``reconciliation`` is set while the request needs reconciliation.
+    ``reconciliation`` is set while the request needs reconciliation; ``duplicate_of`` is an
+    earlier request with the same content still waiting (approvers should approve only one).
     """
 
     request_id: int
@@ -138,6 +140,7 @@ class RequestCard:
     withdraw_id: str | None = None
     chain_name: str | None = None
     reconciliation: Reconciliation | None = None
+    duplicate_of: int | None = None
 
     @classmethod
     def build(
@@ -152,6 +155,7 @@ class RequestCard:
         withdraw_id: str | None = None,
         chain_name: str | None = None,
         reconciliation: Reconciliation | None = None,
+        duplicate_of: int | None = None,
     ) -> RequestCard:
         """A card with the request evaluated under ``policy`` as it is now."""
         return cls(
@@ -163,6 +167,7 @@ class RequestCard:
             withdraw_id=withdraw_id,
             chain_name=chain_name,
             reconciliation=reconciliation,
+            duplicate_of=duplicate_of,
         )
 
     @property
@@ -202,6 +207,8 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
         ),
         SectionBlock(text=_md(_status_text(card))),
     ]
+    if card.duplicate_of is not None:
+        blocks.append(SectionBlock(text=_md(f"⚠️ {duplicate_warning(card)}")))
     if _shows_track(card):
         blocks.append(
             ContextBlock(elements=[_md(f"edgeX: {escape(progress_track(card.exchange_status))}")])
@@ -250,6 +257,14 @@ def request_message(card: RequestCard, *, paper: bool, interactive: bool = True)
             )
         )
     return _finish(blocks, _summary(card), paper=paper)
+
+
+def duplicate_warning(card: RequestCard) -> str:
+    """Said on a draft whose content equals an earlier one still waiting: likely a copy."""
+    return (
+        f"*Same as #{card.duplicate_of}, still pending*: the same amount, coin and destination. "
+        "Approve only the one that is meant; the requester can cancel the copy."
+    )
 
 
 def _title(card: RequestCard, *, paper: bool) -> str:
@@ -730,9 +745,15 @@ def drafted_message(card: RequestCard, *, paper: bool) -> Message:
             "edgeX's reason).",
             paper=paper,
         )
+    twin = (
+        f" ⚠️ Same as #{card.duplicate_of}, still pending: if this one is a copy, "
+        f"`/withdraw cancel {card.request_id}`."
+        if card.duplicate_of is not None
+        else ""
+    )
     return notice_message(
         f"Drafted withdrawal #{card.request_id}; it is posted for approval in the approval "
-        f"channel. Fingerprint {fingerprint(card.request.content_hash)}.",
+        f"channel. Fingerprint {fingerprint(card.request.content_hash)}.{twin}",
         paper=paper,
     )
 

@@ -18,6 +18,7 @@ from approvals.lifecycle import Trigger, quote_refused, record_exchange_outcome
 from bot.slack.budget import BLOCKS_JSON_MAX, fit_blocks
 from bot.slack.messages import (
     Message,
+    RequestCard,
     decision_reply,
     exchange_reply,
     fallback_note,
@@ -49,7 +50,7 @@ def _slack_takes(message: Message) -> dict[str, object]:
     return payload
 
 
-def _failed_card(note: str) -> world.RequestCard:
+def _failed_card(note: str) -> RequestCard:
     failed = record_exchange_outcome(world.submitted(), Trigger.EXCHANGE_FAILED, note=note)
     return world.card(
         failed, exchange_status="NORMAL_WITHDRAW_FAILED_CENSOR_FAILURE", withdraw_id="700001"

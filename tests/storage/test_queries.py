@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from storage import outbox, queries, transactions
 from storage.engine import Database, open_database
+from storage.freeze import freeze, unfreeze
 from tests.approvals import helpers as h
 from tests.approvals.helpers import EXCHANGE, REQUESTER, normal
 from tests.storage.world import MEMBERSHIP, POLICY
@@ -24,14 +25,22 @@ def test_only_one_notifier_at_a_time(db: Database) -> None:
         assert again
 
 
-def test_unfreeze_votes_count_from_the_freeze_within_the_window(db: Database) -> None:
+def test_unfreeze_votes_belong_to_one_freeze_and_count_within_the_window(db: Database) -> None:
     start = h.T0
-    queries.record_unfreeze_vote(db, by="U0BOB", now=start - timedelta(minutes=1))
+    hour = timedelta(hours=1)
+    queries.record_unfreeze_vote(db, by="U0DAVE", now=start - timedelta(minutes=1))
+    freeze(db, by="U0ERIN", now=start)
     queries.record_unfreeze_vote(db, by="U0BOB", now=start)
     queries.record_unfreeze_vote(db, by="U0BOB", now=start + timedelta(minutes=1))
-    assert queries.unfreeze_voters(db, since=start, window=timedelta(hours=1)) == ["U0BOB"]
+    assert queries.unfreeze_voters(db, window=hour) == ["U0BOB"]
     queries.record_unfreeze_vote(db, by="U0CAROL", now=start + timedelta(hours=2))
-    assert queries.unfreeze_voters(db, since=start, window=timedelta(hours=1)) == ["U0CAROL"]
+    assert queries.unfreeze_voters(db, window=hour) == ["U0CAROL"]
+    # Unfrozen from a shell, frozen again at the same clock reading: earlier votes are gone.
+    unfreeze(db, by=["ops"], now=start + timedelta(hours=2))
+    freeze(db, by="U0ERIN", now=start + timedelta(hours=2))
+    assert queries.unfreeze_voters(db, window=hour) == []
+    queries.record_unfreeze_vote(db, by="U0BOB", now=start + timedelta(hours=2))
+    assert queries.unfreeze_voters(db, window=hour) == ["U0BOB"]
 
 
 def test_reasons_roots_and_batch_marks(db: Database) -> None:

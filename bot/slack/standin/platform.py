@@ -124,9 +124,17 @@ class SlackPlatform:
         content_type: str,
         timestamp: int | None = None,
         signature: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """POST ``body`` signed now; ``timestamp`` / ``signature`` override for forgery tests."""
-        headers = {"Content-Type": content_type, **self.headers(body, timestamp=timestamp)}
+        """POST ``body`` signed now; ``timestamp`` / ``signature`` override for forgery tests.
+
+        ``extra_headers``: what Slack adds on a retry (``X-Slack-Retry-Num``, ...).
+        """
+        headers = {
+            "Content-Type": content_type,
+            **self.headers(body, timestamp=timestamp),
+            **(extra_headers or {}),
+        }
         if signature is not None:
             headers["X-Slack-Signature"] = signature
         return self._http.post(self.events_url, content=body, headers=headers)

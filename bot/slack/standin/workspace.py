@@ -25,7 +25,6 @@ from typing import Any
 
 __all__ = [
     "MAX_MESSAGE_BLOCKS",
-    "check_blocks",
     "MAX_VIEW_BLOCKS",
     "TRIGGER_TTL",
     "Channel",
@@ -34,6 +33,7 @@ __all__ = [
     "SlackError",
     "UserGroup",
     "Workspace",
+    "check_blocks",
 ]
 
 MAX_MESSAGE_BLOCKS = 50

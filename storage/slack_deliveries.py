@@ -1,0 +1,49 @@
+"""Slack requests already acted on, so a replayed or retried one acts no more.
+
+Slack retries an Events API delivery it thinks was lost (same ``event_id``, ``X-Slack-Retry-Num``
+1, 2, 3), and a signed body stays valid for five minutes, so anyone who sees one can post it
+again. Approval clicks were idempotent by their stored reference; a slash command was not: each
+copy drafted a request. So the key of each request (``trigger_id`` for commands and
+interactions, ``event_id`` for events) is inserted here before any listener runs, with
+``INSERT ... ON CONFLICT DO NOTHING``: the first copy wins, in the database, so replicas agree.
+Keys are kept for ``RETENTION``, longer than Slack's signature window: an older copy is refused
+by its timestamp before it gets here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, delete
+
+from storage.columns import utc
+from storage.engine import Database
+from storage.tables import SlackDeliveryRow
+
+__all__ = ["KEY_MAX", "RETENTION", "first_time"]
+
+RETENTION = timedelta(minutes=10)
+KEY_MAX = 160
+
+
+def first_time(database: Database, *, key: str, kind: str, now: datetime) -> bool:
+    """Record ``key``; True only for the first copy seen within ``RETENTION``.
+
+    Keys older than ``RETENTION`` are pruned in the same transaction, so the table stays the
+    size of ten minutes of traffic.
+    """
+    insert = (sqlite.insert if database.is_sqlite else postgresql.insert)(SlackDeliveryRow)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that may have done nothing.
+    statement = (
+        insert.values(delivery_key=key[:KEY_MAX], kind=kind[:32], seen_at=utc(now))
+        .on_conflict_do_nothing(index_elements=["delivery_key"])
+        .returning(col(SlackDeliveryRow.delivery_key))
+    )
+    with database.write() as session:
+        session.exec(
+            delete(SlackDeliveryRow).where(col(SlackDeliveryRow.seen_at) < utc(now) - RETENTION)
+        )
+        inserted = session.exec(statement).first() is not None
+        session.commit()
+    return inserted
