@@ -147,7 +147,7 @@ def _cross_content(
     token = next((t for t in chain.tokens if t.token == coin.name), None)
     if token is None:
         raise DraftRefused(f"edgeX lists no {coin.name} token on {chain.name}", field="chain")
-    if not token.withdraw_enabled:
+    if token.withdraw_enabled is False:
         raise DraftRefused(
             f"edgeX has {coin.name} withdrawals on {chain.name} switched off right now; try "
             "later or pick another chain",
@@ -219,7 +219,7 @@ def _chain(coin: Coin, chain_id: int) -> Chain:
             + (f"; it offers {offered}" if offered else ""),
             field="chain",
         )
-    if not chain.withdraw_allowed:
+    if chain.withdraw_allowed is False:
         raise DraftRefused(
             f"edgeX has withdrawals to {chain.name} switched off right now; try later or pick "
             "another chain",

@@ -16,21 +16,30 @@ __all__ = ["Chain", "Coin", "CrossQuote", "ExchangeMetadata", "Token"]
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """``multiChain.chainList[].tokenList[]``: the ERC-20 an LP pays out on one chain."""
+    """``multiChain.chainList[].tokenList[]``: the ERC-20 an LP pays out on one chain.
+
+    ``withdraw_enabled`` is ``None`` when edgeX does not say (the field is absent): only an
+    explicit ``False`` switches withdrawals off.
+    """
 
     token: str
     address: str
     decimals: int
-    withdraw_enabled: bool
+    withdraw_enabled: bool | None
 
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """``multiChain.chainList[]``: a chain cross withdrawals can pay out on."""
+    """``multiChain.chainList[]``: a chain cross withdrawals can pay out on.
+
+    ``withdraw_allowed`` is ``None`` when edgeX does not say. ASSUMED: edgeX's published chain
+    schema has no ``allowWithdraw`` (only the SDK's model does; open question M1), so an absent
+    field means "not stated", never "switched off"; only an explicit ``false`` refuses drafts.
+    """
 
     name: str
     chain_id: int
-    withdraw_allowed: bool
+    withdraw_allowed: bool | None
     tokens: tuple[Token, ...] = ()
 
 

@@ -39,13 +39,13 @@ def exchange_metadata(meta: MetaData) -> ExchangeMetadata:
                 Chain(
                     name=chain.chain or f"chain {chain.chain_id}",
                     chain_id=int(chain.chain_id),
-                    withdraw_allowed=bool(chain.allow_withdraw),
+                    withdraw_allowed=chain.allow_withdraw,
                     tokens=tuple(
                         Token(
                             token=token.token or "",
                             address=token.token_address,
                             decimals=token.decimals if token.decimals is not None else 0,
-                            withdraw_enabled=bool(token.withdraw_enable),
+                            withdraw_enabled=token.withdraw_enable,
                         )
                         for token in chain.token_list
                     ),

@@ -247,6 +247,12 @@ def _api_refusal(err: EdgeXAPIError, account_id: str, key_setting: str, where: s
             f"EDGEX_ACCOUNT_ID {account_id}: edgeX at {where} has no such account on its "
             f"StarkEx V1 API ({code})"
         )
+    if code == "ACCOUNT_ID_WHITELIST_ERROR":
+        return (
+            f"EDGEX_ACCOUNT_ID {account_id}: edgeX accepted the key's signature but has not "
+            f"enabled API access for this account ({code}); ask edgeX support to whitelist "
+            f"account {account_id} for the private API"
+        )
     if "SIGNATURE" in code:
         return (
             f"{key_setting} is not the L2 key of edgeX account {account_id}: edgeX refused "

@@ -178,7 +178,7 @@ class UseCases:
             for name in coins:
                 coin = metadata.coin_named(name)
                 for chain in coin.chains if coin else ():
-                    if chain.withdraw_allowed:
+                    if chain.withdraw_allowed is not False:
                         chains.setdefault(chain.chain_id, chain.name)
         return FormChoices(
             coins=coins, chains=tuple(ChainChoice(i, name) for i, name in chains.items())
@@ -228,7 +228,7 @@ class UseCases:
         chain = next((c for c in chains if c.chain_id == command.chain_id), None)
         tokens = chain.tokens if chain else ()
         token = next((t for t in tokens if t.token == command.coin), None)
-        if coin is None or chain is None or token is None or not chain.withdraw_allowed:
+        if coin is None or chain is None or token is None or chain.withdraw_allowed is False:
             return None
         amount = parse_amount(command.amount, step=coin.step_size, unit=coin.name)
         client = self._private

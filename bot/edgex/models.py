@@ -169,7 +169,7 @@ class Token(EdgeXModel):
 
 
 class Chain(EdgeXModel):
-    """A destination chain of cross withdrawals; a missing flag means "not allowed"."""
+    """A destination chain of cross withdrawals; a missing flag means "not stated" (ASSUMED)."""
 
     chain_id: Text
     chain: str | None = None

@@ -32,6 +32,7 @@ POLICY = ROOT / "policy.example.toml"
 KEY: str = vectors()["key"]["stark_private_key_hex_as_passed_to_sdk"]
 ACCOUNT = "543429922991899150"
 OTHER_ACCOUNT = "777"  # exists at the simulator, with another key
+UNLISTED_ACCOUNT = "778"  # our key, but edgeX has not enabled its private API
 SIGNING_SECRET = "signing-secret-that-must-not-leak"
 WRONG_TOKEN = "xoxb-a-token-slack-does-not-know-0123456789"
 WRONG_APP_TOKEN = "xapp-1-an-app-token-slack-does-not-know-0123456789"
@@ -81,6 +82,14 @@ def exchange() -> Iterator[str]:
         httpx.post(
             f"{sim.url}/_sim/accounts",
             json={"l2Key": StarkKey.from_int(12345).l2_key, "accountId": OTHER_ACCOUNT},
+        ).raise_for_status()
+        httpx.post(
+            f"{sim.url}/_sim/accounts",
+            json={
+                "l2Key": vector_key().l2_key,
+                "accountId": UNLISTED_ACCOUNT,
+                "apiEnabled": False,
+            },
         ).raise_for_status()
         yield sim.url
 
@@ -215,6 +224,14 @@ CASES: dict[str, Case] = {
             f"{OTHER_ACCOUNT}: edgeX refused its signature (AUTH_SIGNATURE_INVALID)"
         ),
     ),
+    "account not whitelisted for the API": Case(
+        lambda p: {"EDGEX_ACCOUNT_ID": UNLISTED_ACCOUNT},
+        lambda p: (
+            f"EDGEX_ACCOUNT_ID {UNLISTED_ACCOUNT}: edgeX accepted the key's signature but has "
+            "not enabled API access for this account (ACCOUNT_ID_WHITELIST_ERROR); ask edgeX "
+            f"support to whitelist account {UNLISTED_ACCOUNT} for the private API"
+        ),
+    ),
     "account not found": Case(
         lambda p: {"EDGEX_ACCOUNT_ID": "999"},
         lambda p: (
@@ -309,6 +326,7 @@ KEY_CASES = {
     "key not the account's",
     "key file not the account's",
     "account not found",
+    "account not whitelisted for the API",
 }
 APPLIES = {
     RUN: set(CASES),

@@ -10,28 +10,14 @@ import pytest
 import yaml
 
 from bot.slack.command_parser import USAGE
-from bot.slack.standin.server import METHODS
+from bot.slack.standin.server import MANIFEST_SCOPES, METHODS, REQUIRED_SCOPE
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_URL = "https://YOUR-HOST/slack/events"
 
-# Every Web API method the stand-in answers, and the bot scope Slack requires for it (None: none).
-SCOPE_OF_METHOD = {
-    "auth.test": None,
-    "chat.postMessage": "chat:write",
-    "chat.update": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "views.open": None,
-    "views.update": None,
-    "views.publish": None,
-    "conversations.replies": "channels:history",
-    "conversations.history": "channels:history",
-    "usergroups.list": "usergroups:read",
-    "usergroups.users.list": "usergroups:read",
-    "users.info": "users:read",
-}
-# Scopes not tied to one Web API method: the slash command, and history in private channels.
-OTHER_SCOPES = {"commands", "groups:history"}
+SCOPE_OF_METHOD = REQUIRED_SCOPE
+# Scopes not tied to one Web API method: the slash command.
+OTHER_SCOPES = {"commands"}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -114,4 +100,5 @@ def test_scopes_are_exactly_what_the_bot_uses(socket: dict[str, Any]) -> None:
     granted = socket["oauth_config"]["scopes"]["bot"]
     assert len(granted) == len(set(granted))
     assert set(granted) == needed
+    assert set(granted) == MANIFEST_SCOPES, "the stand-in grants other scopes than the manifest"
     assert "user" not in socket["oauth_config"]["scopes"]

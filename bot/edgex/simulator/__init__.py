@@ -32,7 +32,8 @@ Error codes are the simulator's own (edgeX publishes no catalogue), e.g. ``AUTH_
 Admin API (JSON in, JSON out; no auth, so bind to loopback only)::
 
     POST   /_sim/accounts  {"l2Key": "0x..", "accountId"?: "..", "balances"?: {"1000": "5000"},
-                            "ethAddress"?: "0x.."}                       create an account
+                            "ethAddress"?: "0x..", "apiEnabled"?: false}  create an account
+                           (apiEnabled false: signed calls answer ACCOUNT_ID_WHITELIST_ERROR)
     POST   /_sim/quote     {"chainId"?: "42161" | "*", "lpAccountId"?, "crossWithdrawL2Key"?,
                             "fee"?, "crossWithdrawMaxAmount"?}           set the cross quote
                            {"chainId"?, "refuse": {"code", "msg"?} | null}
@@ -43,7 +44,8 @@ Admin API (JSON in, JSON out; no auth, so bind to loopback only)::
                             "code"?, "reason"?, "l1CompletedEthAddress"?,
                             and one of "withdrawId" | "clientId" | neither (= the next one)}
     POST   /_sim/advance   {"seconds": N}        move the lifecycle clock forward
-    POST   /_sim/config    {"normalStepMs"?, "crossStepMs"?, "authWindowMs"?}
+    POST   /_sim/config    {"normalStepMs"?, "crossStepMs"?, "authWindowMs"?,
+                            "shape"?: "sdk" | "docs" | "hostile"}  how answers are spelled
     POST   /_sim/faults    {"kind": "http_error" | "rate_limit" | "slow" | "drop"
                             | "drop_after_record" | "malformed_json", "path"?: "/api/..." | "*",
                             "method"?, "count"?: 1, "status"?: 503, "retryAfter"?: "1",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ from bot.edgex.simulator.catalog import (
     SUCCESS,
 )
 from bot.edgex.stark_ecdsa import EC_ORDER
-from bot.edgex.statuses import WALKS
+from bot.edgex.statuses import WALKS, is_terminal
 from bot.edgex.statuses import WithdrawKind as Kind
 
 MS_PER_HOUR = 3_600_000
@@ -71,6 +72,10 @@ class Account:
     available: dict[str, str] = field(default_factory=dict)
     reserved: dict[str, str] = field(default_factory=dict)
     created_ms: int = 0
+    # False: signatures verify but edgeX has not enabled the private API for the account, and
+    # answers ACCOUNT_ID_WHITELIST_ERROR (the code integrators meet first; its HTTP status and
+    # message are ASSUMED, edgeX publishes no error catalogue).
+    api_enabled: bool = True
 
 
 @dataclass
@@ -106,13 +111,25 @@ class Withdrawal:
         return next((at for name, at in self.transitions if name == status), None)
 
 
+SHAPES = ("sdk", "docs", "hostile")
+HOSTILE_PENDING = "_STAGE_NOT_IN_ANY_ENUM"  # appended to a pending status in the hostile shape
+
+
 @dataclass
 class Config:
-    """Tunable behaviour; steps are per status, in milliseconds of the lifecycle clock."""
+    """Tunable behaviour; steps are per status, in milliseconds of the lifecycle clock.
+
+    ``shape`` is how answers are spelled: ``sdk`` as the SDK's models have them; ``docs`` the
+    published field set only (no ``chainList[].allowWithdraw``, ``decimals`` a number: ASSUMED
+    from the docs' schema, open question M1); ``hostile`` the docs' shape plus what a live
+    server may add or leave out: extra fields everywhere, optional fields missing, and pending
+    statuses no enum names (the walk still ends as scripted).
+    """
 
     normal_step_ms: int = 3_000
     cross_step_ms: int = 2_000
     auth_window_ms: int = 60_000
+    shape: str = "sdk"
 
 
 @dataclass
@@ -189,12 +206,18 @@ class Exchange:
         eth = str(
             spec.get("ethAddress") or "0x" + hashlib.sha256(account_id.encode()).hexdigest()[:40]
         )
+        api_enabled = spec.get("apiEnabled", True)
+        if not isinstance(api_enabled, bool):
+            raise ApiError(
+                "INVALID_PARAMETER", "apiEnabled must be a boolean", {"field": "apiEnabled"}
+            )
         account = Account(
             account_id=account_id,
             l2_key=hex(key_int),
             eth_address=eth,
             available=available,
             created_ms=wall_ms,
+            api_enabled=api_enabled,
         )
         self.books.accounts[account_id] = account
         return account
@@ -264,17 +287,22 @@ class Exchange:
                 if not isinstance(value, int) or value < 0:
                     raise ApiError("INVALID_PARAMETER", f"{camel} must be a whole number >= 0")
                 setattr(self.books.config, name, value)
+        if "shape" in spec:
+            if spec["shape"] not in SHAPES:
+                raise ApiError("INVALID_PARAMETER", f"shape must be one of {', '.join(SHAPES)}")
+            self.books.config.shape = spec["shape"]
         return self.books.config
 
     # --- public and account reads ----------------------------------------------------------
 
     def metadata(self) -> dict[str, Any]:
-        return {
+        meta = {
             "global": DEFAULT_GLOBAL,
             "coinList": self.books.coins,
             "contractList": [],
             "multiChain": self.books.multi_chain,
         }
+        return _shaped_metadata(meta, self.books.config.shape)
 
     def account(self, account_id: str) -> Account:
         account = self.books.accounts.get(account_id)
@@ -397,7 +425,7 @@ class Exchange:
                 and withdrawal.account_id == account.account_id
             ):
                 self._walk(withdrawal, now)
-                records.append(_record(withdrawal))
+                records.append(_shaped_record(_record(withdrawal), self.books.config.shape))
         return records
 
     def sign_info(self, chain_id: str, amount: str) -> dict[str, str]:
@@ -658,6 +686,37 @@ def verify_stark(msg: int, signature_hex: str, l2_key: str) -> bool:
         return bool(verify_message_signature(msg, [r, s], signing.parse_l2_key(l2_key)))
     except (ValueError, signing.SigningError):
         return False
+
+
+def _shaped_metadata(meta: dict[str, Any], shape: str) -> dict[str, Any]:
+    """``meta`` spelled as ``shape`` says (see :class:`Config`); the books are not touched."""
+    if shape == "sdk":
+        return meta
+    meta = copy.deepcopy(meta)
+    for chain in (meta.get("multiChain") or {}).get("chainList", []):
+        chain.pop("allowWithdraw", None)
+        for token in chain.get("tokenList", []):
+            token["decimals"] = int(token["decimals"])
+            if shape == "hostile":
+                token["bridgeHint"] = {"nested": ["values", 1, None]}
+        if shape == "hostile":
+            for optional in ("gasLess", "feeLess", "contractAddress"):
+                chain.pop(optional, None)
+            chain["someFutureFlag"] = "yes"
+    if shape == "hostile":
+        meta["global"] = {**meta["global"], "maintenanceNotice": "<b>&amp; whatever</b>" * 50}
+    return meta
+
+
+def _shaped_record(record: dict[str, Any], shape: str) -> dict[str, Any]:
+    """A withdrawal record as ``shape`` says: hostile adds fields and renames pending states."""
+    if shape != "hostile":
+        return record
+    record = {**record, "newField": {"x": [1, 2]}, "remark": None}
+    record.pop("riskSignature", None)
+    if not is_terminal(str(record["status"])):
+        record["status"] = f"{record['status']}{HOSTILE_PENDING}"
+    return record
 
 
 def _record(w: Withdrawal) -> dict[str, Any]:

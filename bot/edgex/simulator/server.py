@@ -176,6 +176,12 @@ class SimulatorServer:
                 candidates = self.exchange.accounts_for_key_check()
         for account in candidates:
             if verify_stark(msg, signature, account.l2_key):
+                if not account.api_enabled:
+                    raise ApiError(
+                        "ACCOUNT_ID_WHITELIST_ERROR",
+                        "accountId not in api whitelist",
+                        {"accountId": account.account_id},
+                    )
                 return account
         raise ApiError(
             "AUTH_SIGNATURE_INVALID",

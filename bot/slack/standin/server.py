@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.slack.standin.workspace import Json, ResponseTarget, SlackError, Workspace
 
-__all__ = ["BOT_TOKEN", "Call", "Fault", "SlackStandIn"]
+__all__ = ["BOT_TOKEN", "MANIFEST_SCOPES", "REQUIRED_SCOPE", "Call", "Fault", "SlackStandIn"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,26 @@ CALLS_PATH = "/_standin/calls"
 MAX_BODY = 1024 * 1024
 
 Method = Callable[[Workspace, Mapping[str, Any]], Json]
+
+# The bot scope Slack requires for each method the stand-in answers (None: no scope), and the
+# scopes withdrawbot's manifest grants: a method outside them is answered ``missing_scope``, as
+# Slack does, so a call the manifest does not cover fails here before it fails in a workspace.
+# History is the private approval channel's scope (a public one would need channels:history).
+REQUIRED_SCOPE: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "views.open": None,
+    "views.update": None,
+    "views.publish": None,
+    "conversations.replies": "groups:history",
+    "conversations.history": "groups:history",
+    "usergroups.list": "usergroups:read",
+    "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+}
+MANIFEST_SCOPES = frozenset({"commands", "chat:write", "groups:history", "usergroups:read"})
 
 METHODS: dict[str, Method] = {
     "auth.test": Workspace.auth_test,
@@ -112,8 +132,10 @@ class SlackStandIn:
         bot_id: str = "B0WITHDRAWBOT",
         app_id: str = "A0WITHDRAWBOT",
         clock: Callable[[], float] = time.time,
+        scopes: frozenset[str] = MANIFEST_SCOPES,
     ) -> None:
         self.bot_token = bot_token
+        self.scopes = scopes
         self.workspace = Workspace(
             team_id=team_id,
             team_name=team_name,
@@ -269,6 +291,14 @@ class SlackStandIn:
             handler = METHODS.get(method)
             if handler is None:
                 raise SlackError("unknown_method")
+            needed = REQUIRED_SCOPE.get(method)
+            if needed is not None and needed not in self.scopes:
+                return {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(sorted(self.scopes)),
+                }
             return {"ok": True, **handler(self.workspace, args)}
         except SlackError as err:
             answer: Json = {"ok": False, "error": err.code}

@@ -284,7 +284,8 @@ def running_world(
         workspace.add_channel(CHANNEL, "treasury", members=[p.user_id for p in people.values()])
         workspace.add_group("treasury", ["U0BOB", "U0CAROL"], name="Treasury")
         admin = Admin(sim.url)
-        admin.post("config", normalStepMs=60_000, crossStepMs=60_000)
+        # The docs-shaped simulator: the published field set, not the SDK models' (see Config).
+        admin.post("config", normalStepMs=60_000, crossStepMs=60_000, shape="docs")
         admin.post(
             "accounts", l2Key=vector_key().l2_key, accountId=ACCOUNT_ID, balances={"1000": "900000"}
         )

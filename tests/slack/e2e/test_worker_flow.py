@@ -60,3 +60,41 @@ def test_a_censor_failure_reaches_the_thread_with_its_code(world_with_worker: Wo
     assert "CENSOR_X" in thread
     assert "risk &lt;b&gt;rule&lt;/b&gt;" in thread
     assert "Failed" in ack_text(world.root(1))
+
+
+def _walk_until(world: World, request_id: int, state: State) -> None:
+    for _ in range(10):
+        if _state(world, request_id) is state:
+            break
+        world.admin.steps(1)
+        time.sleep(0.3)
+    wait_for(lambda: _state(world, request_id) is state, timeout=20)
+    world.flush()
+
+
+def test_a_hostile_edgex_is_shown_verbatim_and_delivery_goes_on(world_with_worker: World) -> None:
+    """Unknown statuses, extra and missing fields, a 12,000-character reason full of markup:
+    the reason reaches the thread clipped and readable, and the next request completes."""
+    world = world_with_worker
+    world.admin.post("config", shape="hostile")
+    reason = "&<>*_~`<!channel>" * 700
+    world.admin.post("fates", outcome="censor_failure", code="CENSOR_&<X>", reason=reason)
+    first = world.draft()
+    world.click(world.bob, first, ActionId.APPROVE)
+    world.click(world.carol, first, ActionId.APPROVE)
+    wait_for(lambda: _state(world, first) is State.SUBMITTED, timeout=20)
+    world.admin.steps(1)
+    wait_for(lambda: "STAGE_NOT_IN_ANY_ENUM" in "\n".join(map(ack_text, world.replies(first))))
+    _walk_until(world, first, State.FAILED)
+    thread = "\n".join(ack_text(r) for r in world.replies(first))
+    assert "CENSOR_&amp;&lt;X&gt;" in thread
+    assert "&amp;&lt;&gt;*_~`&lt;!channel&gt;" in thread
+    assert "<!channel>" not in thread
+    assert "Failed" in ack_text(world.root(first))
+
+    second = world.draft(text=f"300 USDT to {LISTED} next")
+    world.click(world.bob, second, ActionId.APPROVE)
+    world.click(world.carol, second, ActionId.APPROVE)
+    wait_for(lambda: _state(world, second) is State.SUBMITTED, timeout=20)
+    _walk_until(world, second, State.COMPLETED)
+    assert "Completed" in ack_text(world.root(second))
