@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.slack import front
 from bot.slack.deferred import AFTER_ACK, AfterAck
 from bot.slack.listeners import OPERATIONS, actions, commands, home, views
+from bot.slack.listeners.fallback import listener_client
 from bot.slack.messages import refusal_message
 from bot.slack.modals import refusal_modal
 from bot.slack.ports import Operations, Refusal
@@ -66,7 +67,7 @@ def build_app(
     copy (``storage.slack_deliveries``); a later copy is acked and does nothing.
     """
     app = App(
-        client=client,
+        client=listener_client(client),
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,

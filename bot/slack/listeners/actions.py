@@ -17,6 +17,7 @@ from approvals.content import Kind
 from approvals.decisions import Decision
 from bot.slack.actions import ActionId, RequestRef
 from bot.slack.listeners import operations
+from bot.slack.listeners.fallback import open_or_explain, tell, update_view
 from bot.slack.listeners.home import publish_home
 from bot.slack.messages import Message, refusal_message
 from bot.slack.modals import reject_modal, withdraw_modal
@@ -56,7 +57,15 @@ def reject(
     except Refusal as refused:
         _refuse(ops, body, client, respond, refused)
         return
-    client.views_open(trigger_id=body["trigger_id"], view=reject_modal(card, paper=ops.paper))
+    open_or_explain(
+        lambda: client.views_open(
+            trigger_id=body["trigger_id"], view=reject_modal(card, paper=ops.paper)
+        ),
+        respond if body.get("response_url") else None,
+        what="reject form",
+        instead="Click Reject again to give your reason.",
+        paper=ops.paper,
+    )
 
 
 def cancel(
@@ -96,8 +105,9 @@ def switch_kind(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
         return
     if kind is Kind.CROSS and not choices.chains:
         kind = Kind.NORMAL
-    client.views_update(
-        view_id=view.get("id"),
+    update_view(
+        client,
+        view_id=str(view.get("id") or ""),
         hash=view.get("hash"),
         view=withdraw_modal(
             coins=choices.coins,
@@ -128,7 +138,7 @@ def _refuse(
     if body.get("response_url"):
         respond(**_ephemeral(message))
         return
-    client.chat_postEphemeral(channel=ops.channel, user=_user(body), **message.payload())
+    tell(client, user=_user(body), channels=[ops.channel], message=message)
 
 
 def _refresh_home(ops: Operations, body: dict[str, Any], client: WebClient) -> None:

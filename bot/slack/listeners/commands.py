@@ -38,6 +38,7 @@ from bot.slack.command_parser import (
 )
 from bot.slack.deferred import after_ack
 from bot.slack.listeners import operations
+from bot.slack.listeners.fallback import open_or_explain
 from bot.slack.messages import (
     Message,
     drafted_message,
@@ -80,7 +81,14 @@ def withdraw(
             paper=ops.paper,
             private_metadata=str(command.get("channel_id", "")),
         )
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        open_or_explain(
+            lambda: client.views_open(trigger_id=command["trigger_id"], view=view),
+            respond,
+            what="withdrawal form",
+            instead="Run `/withdraw` again, or type the withdrawal inline: "
+            "`/withdraw 250 USDT to 0x… reason`.",
+            paper=ops.paper,
+        )
         return
     if isinstance(parsed, DraftCommand):
         ack(**drafting_message(parsed, paper=ops.paper).payload())

@@ -24,6 +24,7 @@ from bot.slack.forms import (
     refusal_response,
 )
 from bot.slack.listeners import operations
+from bot.slack.listeners.fallback import tell
 from bot.slack.messages import drafted_message
 from bot.slack.modals import refusal_modal
 from bot.slack.ports import Refusal
@@ -54,7 +55,9 @@ def withdraw_submitted(
         return
     ack()
     note = drafted_message(card, paper=ops.paper)
-    client.chat_postEphemeral(channel=ops.channel, user=user, **note.payload())
+    # The form came from a channel the person is in; the approval channel may not be one.
+    origin = str(view.get("private_metadata") or "")
+    tell(client, user=user, channels=[ops.channel, origin], message=note)
 
 
 def reject_submitted(

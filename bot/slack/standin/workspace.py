@@ -49,6 +49,9 @@ _ACTIONS_ELEMENTS_MAX = 25
 _BUTTON_TEXT_MAX = 75
 _OPTIONS_MAX = 100
 TRIGGER_TTL = 3.0
+# Slack: a response_url can be used up to five times within 30 minutes of its request.
+RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL = 30 * 60.0
 REPLIES_LIMIT = 1000
 
 Json = dict[str, Any]
@@ -154,6 +157,7 @@ class Workspace:
         self.closed_views: set[str] = set()
         self.triggers: dict[str, _Trigger] = {}
         self.response_targets: dict[str, ResponseTarget] = {}
+        self._response_uses: dict[str, tuple[float, int]] = {}
         self._last_ts = (0, 0)
         self._ids = itertools.count(1)
 
@@ -243,6 +247,7 @@ class Workspace:
         token = secrets.token_urlsafe(12)
         with self.lock:
             self.response_targets[token] = target
+            self._response_uses[token] = (self.clock(), 0)
         return token
 
     # --- Web API methods -------------------------------------------------------------------
@@ -297,9 +302,9 @@ class Workspace:
         with self.lock:
             channel = self._postable(args)
             user = _required(args, "user")
-            if user not in self.people:
-                raise SlackError("user_not_found")
-            if user not in channel.members:
+            # Slack documents user_not_in_channel for a recipient who is not a member (an
+            # unknown user is not one either); not_in_channel is the bot's own absence.
+            if user not in self.people or user not in channel.members:
                 raise SlackError("user_not_in_channel")
             message = self._new_message(args)
             self.ephemerals.append(
@@ -457,6 +462,12 @@ class Workspace:
             target = self.response_targets.get(token)
             if target is None:
                 raise SlackError("invalid_url")
+            issued, uses = self._response_uses[token]
+            if self.clock() - issued > RESPONSE_URL_TTL:
+                raise SlackError("expired_url")
+            if uses >= RESPONSE_URL_USES:
+                raise SlackError("used_url")
+            self._response_uses[token] = (issued, uses + 1)
             channel = self._channel(target.channel_id)
             if _flag(body, "delete_original") and target.message_ts:
                 original = self._message(channel, target.message_ts)
