@@ -172,6 +172,8 @@ def _typed(values: Values, field: Field) -> str:
 
 
 def _selected(values: Values, field: Field) -> str:
-    option = _element(values, field).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
-    return value if isinstance(value, str) else ""
+    """The chosen option's value, or what was typed where the form had too many to list."""
+    element = _element(values, field)
+    option = element.get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else element.get("value")
+    return value.strip() if isinstance(value, str) else ""

@@ -41,6 +41,7 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.CROSS: "Cross-chain, paid out by a liquidity provider",
 }
 _TITLE_MAX = 24
+OPTIONS_MAX = 100  # Block Kit: options in one select
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +86,12 @@ def withdraw_modal(
                 initial_option=kind_options[kind],
             ),
         ),
-        InputBlock(
-            block_id=Field.COIN.value,
+        _choice(
+            Field.COIN,
             label="Coin",
-            element=StaticSelectElement(
-                action_id=input_action_id(Field.COIN),
-                placeholder="Choose a coin",
-                options=coin_options,
-                initial_option=coin_options[0] if len(coin_options) == 1 else None,
-            ),
+            placeholder="Choose a coin",
+            options=coin_options,
+            typed="the coin's name, e.g. USDT",
         ),
         InputBlock(
             block_id=Field.AMOUNT.value,
@@ -116,15 +114,13 @@ def withdraw_modal(
     ]
     if kind is Kind.CROSS:
         blocks.append(
-            InputBlock(
-                block_id=Field.CHAIN.value,
+            _choice(
+                Field.CHAIN,
                 label="Chain",
+                placeholder="Choose a chain",
+                options=[chain.option() for chain in chains],
+                typed="the chain id, e.g. 42161",
                 hint="The liquidity provider pays out on this chain; its fee is shown to approvers",
-                element=StaticSelectElement(
-                    action_id=input_action_id(Field.CHAIN),
-                    placeholder="Choose a chain",
-                    options=[chain.option() for chain in chains],
-                ),
             )
         )
     blocks += [
@@ -155,6 +151,42 @@ def withdraw_modal(
         blocks=blocks,
         paper=paper,
         private_metadata=private_metadata,
+    )
+
+
+def _choice(
+    field: Field,
+    *,
+    label: str,
+    placeholder: str,
+    options: list[Option],
+    typed: str,
+    hint: str | None = None,
+) -> InputBlock:
+    """A select of ``options``; past Block Kit's 100 options, a typed field instead.
+
+    Slack refuses a select of more than 100 options, and the form would not open at all; the
+    typed value is read and checked exactly as a chosen one (``bot.slack.forms``).
+    """
+    if len(options) <= OPTIONS_MAX:
+        return InputBlock(
+            block_id=field.value,
+            label=label,
+            hint=hint,
+            element=StaticSelectElement(
+                action_id=input_action_id(field),
+                placeholder=placeholder,
+                options=options,
+                initial_option=options[0] if len(options) == 1 else None,
+            ),
+        )
+    return InputBlock(
+        block_id=field.value,
+        label=label,
+        hint=f"Type {typed} ({len(options)} choices: too many to list)",
+        element=PlainTextInputElement(
+            action_id=input_action_id(field), placeholder=placeholder, max_length=40
+        ),
     )
 
 
