@@ -74,3 +74,19 @@ def test_the_same_content_typed_again_is_drafted_and_marked_as_a_likely_copy(
     assert f"Same as #{first}, still pending" in ack_text(world.root(2))
     other = world.draft(text=f"251 USDT to {LISTED} rent")
     assert "Same as" not in ack_text(world.root(other))
+
+
+def test_an_event_slack_retries_is_handled_once(world: World) -> None:
+    opened = world.platform.open_home(world.bob)
+    assert opened.status == 200
+    wait_for(lambda: len(world.slack.calls_to("views.publish")) == 1)
+    body = json.dumps(opened.payload).encode()
+    for attempt in (1, 2):
+        retried = world.platform.post(
+            body,
+            content_type="application/json",
+            extra_headers={"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "timeout"},
+        )
+        assert retried.status_code == 200
+    time.sleep(0.5)
+    assert len(world.slack.calls_to("views.publish")) == 1
