@@ -36,18 +36,23 @@ def home_view(
     frozen: str | None,
     paper: bool,
     quoting: Sequence[RequestCard] = (),
+    notice: str | None = None,
 ) -> View:
     """The Home tab for one person; ``waiting`` are the requests their approval would count on.
 
     ``frozen`` is why signing is frozen (``None`` when it is not), shown first because it
     explains why approved requests do not move. ``quoting`` (cross drafts waiting for the
     worker's LP quote) gets a section only when there are some: nobody can act on them but
-    their requester, who may cancel.
+    their requester, who may cancel. ``notice`` answers the person's last click here (a
+    refusal), since a click in Home has no ``response_url`` and the person may not be in the
+    approval channel an ephemeral would need.
     """
     blocks: list[Block] = []
     if paper:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=PAPER_BANNER)]))
     blocks.append(HeaderBlock(text="withdrawbot"))
+    if notice is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"🚫 {fit(notice, 1500)}")))
     if frozen is not None:
         blocks.append(
             SectionBlock(

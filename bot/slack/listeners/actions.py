@@ -43,6 +43,9 @@ def approve(
     try:
         ops.decide(user=user, ref=_ref(body), decision=Decision.APPROVE)
     except Refusal as refused:
+        if _in_home(body):
+            publish_home(ops, client, user, notice=refused.message)
+            return
         _refuse(ops, body, client, respond, refused)
     _refresh_home(ops, body, client)
 
@@ -141,8 +144,12 @@ def _refuse(
     tell(client, user=_user(body), channels=[ops.channel], message=message)
 
 
+def _in_home(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view"
+
+
 def _refresh_home(ops: Operations, body: dict[str, Any], client: WebClient) -> None:
-    if (body.get("container") or {}).get("type") == "view":
+    if _in_home(body):
         publish_home(ops, client, _user(body))
 
 

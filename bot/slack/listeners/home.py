@@ -24,7 +24,9 @@ def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) 
     publish_home(operations(context), client, str(event.get("user", "")))
 
 
-def publish_home(ops: Operations, client: WebClient, user: str) -> None:
+def publish_home(
+    ops: Operations, client: WebClient, user: str, *, notice: str | None = None
+) -> None:
     data = ops.home(user)
     view = home_view(
         waiting=data.waiting,
@@ -33,5 +35,6 @@ def publish_home(ops: Operations, client: WebClient, user: str) -> None:
         recent=data.recent,
         frozen=data.frozen,
         paper=ops.paper,
+        notice=notice,
     )
     client.views_publish(user_id=user, view=view)

@@ -101,3 +101,19 @@ def test_a_requester_outside_the_approval_channel_is_told_where_they_are(world: 
     assert "Drafted withdrawal #1" in ack_text(note)
     errors = [c.answer.get("error") for c in world.slack.calls_to("chat.postEphemeral")]
     assert errors == ["user_not_in_channel", None]
+
+
+def test_a_refused_click_in_home_is_answered_in_home(world: World) -> None:
+    """A Home click has no response_url, and Bob is not in the approval channel: the refusal
+    is shown at the top of his Home rather than lost."""
+    request_id = world.draft()
+    world.platform.open_home(world.bob)
+    wait_for(lambda: world.slack.workspace.home(world.bob.user_id) is not None)
+    home_id = str((world.slack.workspace.home(world.bob.user_id) or {})["id"])
+    world.click(world.bob, request_id, ActionId.APPROVE)
+    world.slack.workspace.channels[CHANNEL].members.discard(world.bob.user_id)
+    published = len(world.slack.calls_to("views.publish"))
+    world.platform.act_in_view(world.bob, view_id=home_id, action_id=ActionId.APPROVE)
+    wait_for(lambda: len(world.slack.calls_to("views.publish")) > published)
+    home = ack_text({"blocks": (world.slack.workspace.home(world.bob.user_id) or {})["blocks"]})
+    assert "🚫 You already approved" in home, home
