@@ -191,6 +191,9 @@ def test_ephemeral_messages_reach_only_their_person(
 
 
 def test_people_and_groups(client: WebClient, standin: SlackStandIn) -> None:
+    # The manifest grants no users:read, so Slack would refuse users.info as the stand-in does.
+    assert _error(lambda: client.users_info(user="U0BOB")) == "missing_scope"
+    standin.scopes = standin.scopes | {"users:read"}
     user = client.users_info(user="U0BOB")["user"]
     assert (user["id"], user["name"], user["team_id"]) == ("U0BOB", "bob", "T0STANDIN")
     assert _error(lambda: client.users_info(user="U0NOBODY")) == "user_not_found"
