@@ -21,9 +21,11 @@ from bot.slack.messages import (
     RequestCard,
     decision_reply,
     exchange_reply,
+    explain_message,
     fallback_note,
     outcome_message,
     refusal_message,
+    reminder_reply,
     request_message,
     transition_reply,
 )
@@ -147,3 +149,50 @@ def test_the_standin_refuses_what_slack_refuses() -> None:
     with pytest.raises(SlackError) as refused:
         check_blocks([{"type": "divider"}] * 51, limit=MAX_MESSAGE_BLOCKS)
     assert refused.value.code == "invalid_blocks"
+
+
+def _crowded_policy(groups: int, members: int) -> str:
+    """A policy of ``groups`` groups of ``members`` approvers each, all of them required."""
+    names = [f"group_{g:02d}_with_a_long_name" for g in range(groups)]
+    people = {
+        name: [f"U{g:02d}{m:03d}APPROVERWITHALONGID" for m in range(members)]
+        for g, name in enumerate(names)
+    }
+    lines = [
+        "version = 1",
+        f'requesters = ["{h.REQUESTER}"]',
+        "[groups]",
+        *(f"{name} = {json.dumps(ids)}" for name, ids in people.items()),
+        "[approval]",
+        'expiry = "24h"',
+        'reminder_after = "4h"',
+        "[coins.USDT]",
+        'max_amount = "250000"',
+        'daily_limit = "500000"',
+        "[[coins.USDT.tiers]]",
+        'name = "everyone"',
+        'above = "0"',
+        "require = ["
+        + ", ".join(f'{{ group = "{name}", count = {members} }}' for name in names)
+        + "]",
+        "[[coins.USDT.allowlist]]",
+        "chain_id = 1",
+        f'address = "{h.LISTED}"',
+        'label = "Cold wallet"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    groups=st.integers(min_value=1, max_value=60), members=st.integers(min_value=1, max_value=40)
+)
+def test_many_groups_and_approvers_never_break_the_card(groups: int, members: int) -> None:
+    policy = h.policy(_crowded_policy(groups, members))
+    membership = h.membership(policy)
+    card = RequestCard.build(
+        12, world.pending(), reason=HOSTILE, policy=policy, membership=membership
+    )
+    _slack_takes(request_message(card, paper=True))
+    _slack_takes(reminder_reply(card, paper=False))
+    _slack_takes(explain_message(card, policy=policy, membership=membership, now=h.T0, paper=False))
