@@ -292,9 +292,7 @@ class Notifier:
                 delay = self._delay(request_id, failed)
                 self._not_before[request_id] = self._monotonic() + delay
                 retry_in = delay if retry_in is None else min(retry_in, delay)
-                level = logging.ERROR if failed.permanent else logging.WARNING
-                log.log(
-                    level,
+                log.warning(
                     "notifier.delivery_failed request=%s key=%s retry_in=%.1f error=%s",
                     request_id,
                     entry.key,
@@ -371,41 +369,62 @@ class Notifier:
         error: str,
         posted: str | None,
     ) -> None:
-        """Quarantine ``entry`` (``storage.dead_letters``) and say so in Slack in plain text.
+        """Quarantine a request's event; the note goes where the event would have.
 
-        The note goes where the event would have: in the thread (and the channel) for a reply,
-        in the channel for a request's first message, whose note then holds its thread. When
-        the note itself cannot be posted the event is set aside all the same: delivery of
-        everything else must go on. ``posted`` is the event's own message when it did go out.
+        In the thread (and the channel) for a reply; in the channel for a request's first
+        message, whose note then holds its thread. ``posted`` is the event's own reply when it
+        did go out (only the card's redraw failed).
         """
-        request_id = entry.request_id
-        root_ts = roots.get(request_id)
-        note = fallback_note(
-            request_id=request_id,
+        first = entry.seq == 1
+        root_ts = None if first else roots.get(entry.request_id)
+        ts = self._quarantine(
+            key=entry.key,
             event=entry.event,
             error=error,
-            first=entry.seq == 1,
+            request_id=entry.request_id,
+            first=first,
+            posted=posted,
+            thread_ts=root_ts,
+        )
+        if first:
+            roots[entry.request_id] = ts
+
+    def _quarantine(
+        self,
+        *,
+        key: str,
+        event: str,
+        error: str,
+        request_id: int | None,
+        first: bool,
+        posted: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        """Set ``key`` aside (``storage.dead_letters``) and say so in Slack in plain text.
+
+        When the note itself cannot be posted the event is set aside all the same: delivery of
+        everything else must go on. Returns the message standing for the event, if any.
+        """
+        note = fallback_note(
+            request_id=request_id,
+            event=event,
+            error=error,
+            first=first,
             redraw=posted is not None,
             paper=self.paper,
         )
         ts = posted
-        if posted is None or entry.seq > 1:
-            try:
-                note_ts = self._post(
-                    note,
-                    key=f"{entry.key}-dead",
-                    thread_ts=None if entry.seq == 1 else root_ts,
-                    broadcast=entry.seq > 1 and root_ts is not None,
-                )
-                ts = ts or note_ts
-            except DeliveryFailed as failed:
-                error = f"{error}; the note about it failed too: {failed}"
-        if entry.seq == 1:
-            roots[request_id] = ts
+        try:
+            note_ts = self._post(
+                note, key=f"{key}-dead", thread_ts=thread_ts, broadcast=thread_ts is not None
+            )
+            ts = ts or note_ts
+        except DeliveryFailed as failed:
+            error = f"{error}; the note about it failed too: {failed}"
         dead_letters.set_aside(
             self.database,
-            key=entry.key,
-            event=entry.event,
+            key=key,
+            event=event,
             error=error,
             now=self.clock(),
             request_id=request_id,
@@ -414,10 +433,11 @@ class Notifier:
         log.error(
             "notifier.dead_letter request=%s key=%s event=%s error=%s",
             request_id,
-            entry.key,
-            entry.event,
+            key,
+            event,
             clip(error, 300),
         )
+        return ts
 
     def _reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
         """The thread reply for one event, and whether it is a final outcome for the channel.
@@ -525,29 +545,19 @@ class Notifier:
                     ts = self._post(_lines(lines, paper=self.paper).payload(), key=entry.key)
             except DeliveryFailed as failed:
                 if failed.permanent:
-                    self._set_alert_aside(entry.key, entry.event, str(failed))
+                    self._quarantine(
+                        key=entry.key,
+                        event=entry.event,
+                        error=str(failed),
+                        request_id=None,
+                        first=True,
+                    )
                     continue
                 log.warning("notifier.alert_failed key=%s error=%s", entry.key, failed)
                 return delivered, max(failed.retry_after, 1.0)
             alerts.mark_delivered(self.database, key=entry.key, now=self.clock(), slack_ts=ts)
             delivered += 1
         return delivered, None
-
-    def _set_alert_aside(self, key: str, event: str, error: str) -> None:
-        try:
-            note = fallback_note(
-                request_id=None,
-                event=event,
-                error=error,
-                first=True,
-                redraw=False,
-                paper=self.paper,
-            )
-            self._post(note, key=f"{key}-dead")
-        except DeliveryFailed as failed:
-            error = f"{error}; the note about it failed too: {failed}"
-        dead_letters.set_aside(self.database, key=key, event=event, error=error, now=self.clock())
-        log.error("notifier.dead_letter alert=%s event=%s error=%s", key, event, clip(error, 300))
 
     # --- Slack calls -----------------------------------------------------------------------------
 
