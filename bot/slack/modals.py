@@ -91,6 +91,7 @@ def withdraw_modal(
             label="Coin",
             placeholder="Choose a coin",
             options=coin_options,
+            initial=coin_options[0] if len(coin_options) == 1 else None,
             typed="the coin's name, e.g. USDT",
         ),
         InputBlock(
@@ -161,6 +162,7 @@ def _choice(
     placeholder: str,
     options: list[Option],
     typed: str,
+    initial: Option | None = None,
     hint: str | None = None,
 ) -> InputBlock:
     """A select of ``options``; past Block Kit's 100 options, a typed field instead.
@@ -177,7 +179,7 @@ def _choice(
                 action_id=input_action_id(field),
                 placeholder=placeholder,
                 options=options,
-                initial_option=options[0] if len(options) == 1 else None,
+                initial_option=initial,
             ),
         )
     return InputBlock(
