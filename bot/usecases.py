@@ -611,7 +611,9 @@ class UseCases:
         reason: str | None = None,
         membership: Membership | None = None,
         withdraw_id: str | None = None,
+        twins: Mapping[int, int] | None = None,
     ) -> RequestCard:
+        """The card for ``stored``; ``twins`` (``queries.pending_twins``) when already known."""
         if reason is None:
             reason = queries.reasons(self.database, request_ids=[stored.id]).get(stored.id, "")
         sent = None
@@ -629,13 +631,7 @@ class UseCases:
             withdraw_id=withdraw_id,
             chain_name=self._chain_names().get(stored.request.content.chain_id),
             reconciliation=self._reconciliation(stored, sent, membership),
-            duplicate_of=(
-                queries.pending_twin(
-                    self.database, request_id=stored.id, content=stored.request.content
-                )
-                if stored.request.state in _TWIN_SHOWN
-                else None
-            ),
+            duplicate_of=(twins if twins is not None else self._twins([stored])).get(stored.id),
         )
 
     def _reconciliation(
@@ -678,4 +674,13 @@ class UseCases:
     def _cards(self, stored: Sequence[StoredRequest]) -> list[RequestCard]:
         reasons = queries.reasons(self.database, request_ids=[s.id for s in stored])
         membership = self._membership_or_empty()
-        return [self._card(s, reason=reasons.get(s.id, ""), membership=membership) for s in stored]
+        twins = self._twins(stored)
+        return [
+            self._card(s, reason=reasons.get(s.id, ""), membership=membership, twins=twins)
+            for s in stored
+        ]
+
+    def _twins(self, stored: Sequence[StoredRequest]) -> dict[int, int]:
+        """Likely copies, for the requests that could still be approved by accident."""
+        shown = [s for s in stored if s.request.state in _TWIN_SHOWN]
+        return queries.pending_twins(self.database, requests=shown)

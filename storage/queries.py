@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import col, func, select, update
 
-from approvals.content import WithdrawalContent, canonical_fields
+from approvals.content import canonical_fields
 from approvals.lifecycle import State
 from storage import audit, dead_letters, outbox
 from storage.columns import utc
@@ -33,6 +33,7 @@ __all__ = [
     "mark_delivered_many",
     "only_one",
     "outbox_backlog",
+    "pending_twins",
     "reasons",
     "record_refusal",
     "record_reminder",
@@ -291,26 +292,36 @@ def unfreeze_voters(database: Database, *, window: timedelta) -> list[str]:
 _WAITING = (State.AWAITING_QUOTE, State.PENDING_APPROVAL, State.APPROVED)
 
 
-def pending_twin(database: Database, *, request_id: int, content: WithdrawalContent) -> int | None:
-    """The earliest other request still waiting to be sent with the same content, if any.
+_TWIN_FIELDS = ("kind", "account_id", "coin_id", "amount", "destination", "chain_id")
+
+
+def pending_twins(database: Database, *, requests: Sequence[StoredRequest]) -> dict[int, int]:
+    """For each of ``requests``, the earliest other request still waiting with its content.
 
     Same kind, account, coin, amount, destination and chain: what a person would call "the
-    same withdrawal" (a cross one's LP quote differs between drafts and is left out).
+    same withdrawal" (a cross one's LP quote differs between drafts and is left out). One
+    query for all of them, since a list or Home shows many cards at once.
     """
-    fields = canonical_fields(content)
+    if not requests:
+        return {}
     with database.read() as session:
-        return session.exec(
-            select(col(RequestRow.id))
-            .where(
-                col(RequestRow.id) != request_id,
-                col(RequestRow.state).in_([state.value for state in _WAITING]),
-                col(RequestRow.kind) == fields["kind"],
-                col(RequestRow.account_id) == fields["account_id"],
-                col(RequestRow.coin_id) == fields["coin_id"],
-                col(RequestRow.amount) == fields["amount"],
-                col(RequestRow.destination) == fields["destination"],
-                col(RequestRow.chain_id) == fields["chain_id"],
+        waiting = session.exec(
+            select(
+                col(RequestRow.id),
+                *(getattr(RequestRow, name) for name in _TWIN_FIELDS),
             )
+            .where(col(RequestRow.state).in_([state.value for state in _WAITING]))
             .order_by(col(RequestRow.id))
-            .limit(1)
-        ).first()
+        ).all()
+    by_content: dict[tuple[object, ...], list[int]] = {}
+    for request_id, *fields in waiting:
+        if request_id is not None:
+            by_content.setdefault(tuple(fields), []).append(request_id)
+    twins: dict[int, int] = {}
+    for stored in requests:
+        fields = canonical_fields(stored.request.content)
+        ids = by_content.get(tuple(fields[name] for name in _TWIN_FIELDS), [])
+        other = next((i for i in ids if i != stored.id), None)
+        if other is not None:
+            twins[stored.id] = other
+    return twins
