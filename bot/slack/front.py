@@ -122,6 +122,8 @@ def check_shape(body: Mapping[str, Any]) -> str | None:
     kind = body.get("type")
     if not isinstance(kind, str):
         return "no_type"
+    if kind == "app_rate_limited":  # Slack's own notice to the Events URL; it names no user
+        return None
     if kind in ("url_verification", "event_callback"):
         return _events_api_problem(kind, body)
     return _interaction_problem(kind, body)
