@@ -12,7 +12,7 @@ import re
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 
-from approvals.errors import InvalidAddress
+from approvals.refusals import InvalidAddress
 
 __all__ = ["canonical_address", "parse_address"]
 

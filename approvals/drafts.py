@@ -21,7 +21,6 @@ from decimal import Decimal
 
 from approvals.addresses import canonical_address, parse_address
 from approvals.content import Kind, WithdrawalContent, canonical_l2_key
-from approvals.errors import DraftRefused, InvalidAmount
 from approvals.evaluation import choose_tier, coin_policy
 from approvals.membership import Membership
 from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata
@@ -33,6 +32,7 @@ from approvals.money import (
     parse_amount,
 )
 from approvals.policy import FeeCapRule, Policy
+from approvals.refusals import DraftRefused, InvalidAmount
 
 __all__ = [
     "CrossDraft",

@@ -14,10 +14,10 @@ from enum import StrEnum
 
 from approvals.content import WithdrawalContent
 from approvals.decisions import Approval, Decision
-from approvals.errors import DraftRefused
 from approvals.membership import Membership
 from approvals.money import format_amount
 from approvals.policy import AllowedDestination, CoinPolicy, Policy, Tier, Unlisted
+from approvals.refusals import DraftRefused
 
 __all__ = [
     "Evaluation",

@@ -35,12 +35,12 @@ from approvals.drafts import (
     requote_content,
     validate_draft,
 )
-from approvals.errors import ActionRefused, DraftRefused, TransitionRefused
 from approvals.evaluation import Evaluation, Outcome, evaluate, join_or
 from approvals.membership import Membership
 from approvals.metadata import CrossQuote, ExchangeMetadata
 from approvals.money import format_amount
 from approvals.policy import Policy, format_duration
+from approvals.refusals import ActionRefused, DraftRefused, TransitionRefused
 
 __all__ = [
     "ABSENCE_QUORUM",

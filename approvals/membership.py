@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from approvals.errors import UnresolvedHandle
 from approvals.policy import Policy, handle_name, is_handle
+from approvals.refusals import UnresolvedHandle
 
 __all__ = ["Membership", "resolve_membership"]
 

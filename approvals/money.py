@@ -22,7 +22,7 @@ from decimal import (
     Overflow,
 )
 
-from approvals.errors import InvalidAmount
+from approvals.refusals import InvalidAmount
 
 __all__ = [
     "MAX_AMOUNT_CHARS",

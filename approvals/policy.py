@@ -31,8 +31,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from approvals.addresses import parse_address
-from approvals.errors import DraftRefused, PolicyError
 from approvals.money import canonical_decimal, exact_product, exact_sum, format_amount, parse_amount
+from approvals.refusals import DraftRefused, PolicyError
 
 __all__ = [
     "DEFAULT_APPROVAL_EXPIRY",

@@ -47,7 +47,7 @@ from bot.edgex.statuses import WithdrawKind
 from bot.runner import NOTIFY_INTERVAL, slack_loops, slack_side
 from bot.slack.standin import SlackStandIn
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.loop import Worker
 from storage import outbox, tracking, transactions, work
 from storage.engine import Database, create_database_engine, open_database

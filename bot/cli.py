@@ -39,8 +39,8 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _policy_check(args: argparse.Namespace) -> int:
-    from approvals.errors import PolicyError
     from approvals.policy import describe_policy, load_policy
+    from approvals.refusals import PolicyError
 
     try:
         policy = load_policy(args.file)
@@ -257,7 +257,7 @@ def _failure(err: Exception) -> str | None:
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     from bot.settings import SettingsError
-    from storage.errors import StorageError
+    from storage.failures import StorageError
 
     if isinstance(err, SettingsError):
         return "; ".join(err.problems)

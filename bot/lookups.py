@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from approvals.addresses import parse_address
-from approvals.errors import ApprovalError
+from approvals.refusals import ApprovalError
 from bot.edgex.client import EdgeXClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.models import AssetOrder

@@ -69,7 +69,7 @@ from bot.startup import (
 )
 from bot.usecases import UseCases
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.loop import Step, Worker
 from storage import slack_deliveries
 from storage.engine import Database

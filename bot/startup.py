@@ -22,8 +22,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from approvals.errors import PolicyError
 from approvals.policy import Policy, load_policy
+from approvals.refusals import PolicyError
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import (
@@ -39,7 +39,7 @@ from bot.edgex.wire import log_event
 from bot.settings import Need, Settings, SettingsError
 from storage import audit
 from storage.engine import Database, create_database_engine, database_url
-from storage.errors import StorageError
+from storage.failures import StorageError
 from storage.migrations import ensure_migrated
 
 __all__ = [

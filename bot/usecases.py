@@ -29,7 +29,6 @@ from typing import NoReturn
 from approvals.addresses import parse_address
 from approvals.content import Kind
 from approvals.decisions import Decision
-from approvals.errors import ApprovalError, DraftRefused
 from approvals.lifecycle import (
     ABSENCE_QUORUM,
     TERMINAL,
@@ -43,10 +42,11 @@ from approvals.membership import Membership, resolve_membership
 from approvals.metadata import CrossQuote, ExchangeMetadata
 from approvals.money import canonical_decimal, parse_amount
 from approvals.policy import Policy
+from approvals.refusals import ApprovalError, DraftRefused
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.wire import log_event
-from bot.exchange import MetadataUnusable, exchange_metadata
+from bot.edgex_metadata import MetadataUnusable, exchange_metadata
 from bot.lookups import (
     checked_address,
     checked_days,
@@ -55,9 +55,9 @@ from bot.lookups import (
     read_history,
     said,
 )
-from bot.slack.actions import RequestRef
 from bot.slack.command_parser import Claimable, DraftCommand, History
 from bot.slack.forms import draft_for
+from bot.slack.ids import RequestRef
 from bot.slack.messages import Reconciliation, RequestCard
 from bot.slack.modals import ChainChoice
 from bot.slack.ports import (
@@ -71,8 +71,8 @@ from bot.slack.ports import (
 from storage import exchange_queries, queries, reconciliation, transactions, work
 from storage import freeze as freezing
 from storage.engine import Database
-from storage.errors import RequestNotFound, StaleRequest, StorageError
 from storage.exchange_queries import QueryKind
+from storage.failures import RequestNotFound, StaleRequest, StorageError
 from storage.repository import StoredRequest
 
 __all__ = ["UNFREEZE_WINDOW", "UseCases"]

@@ -14,5 +14,5 @@ Where to start, by caller:
 
 Each of those functions is one transaction that commits once; refusals from ``approvals``
 propagate unchanged and leave the database as it was. Errors of storage itself are in
-``storage.errors``.
+``storage.failures``.
 """

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
-from storage.errors import StorageError
+from storage.failures import StorageError
 from storage.migrations import ensure_migrated
 
 __all__ = [

@@ -22,7 +22,7 @@ from sqlmodel import col, or_, select, update
 
 from storage.columns import utc
 from storage.engine import Database
-from storage.errors import StorageError
+from storage.failures import StorageError
 from storage.tables import ExchangeQueryRow
 
 __all__ = [

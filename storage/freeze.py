@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select, update
 from storage import audit
 from storage.columns import utc
 from storage.engine import Database
-from storage.errors import Frozen
+from storage.failures import Frozen
 from storage.tables import FreezeRow
 
 __all__ = ["FreezeChange", "FreezeState", "ensure_not_frozen", "freeze", "freeze_state", "unfreeze"]

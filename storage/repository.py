@@ -25,7 +25,7 @@ from approvals.content import Kind, WithdrawalContent, canonical_fields
 from approvals.decisions import Approval, Decision
 from approvals.lifecycle import Request, State
 from approvals.money import exact_sum
-from storage.errors import CorruptRow, RequestNotFound, StaleRequest
+from storage.failures import CorruptRow, RequestNotFound, StaleRequest
 from storage.tables import DecisionRow, RequestRow, SubmissionRow
 
 __all__ = [

@@ -3,7 +3,7 @@
 Each one loads the request under its row lock, applies the pure transition from
 ``approvals.lifecycle`` (the rules live there and only there), writes the new state with one
 audit row and one outbox event, and commits once. A refusal from the domain
-(``approvals.errors.ApprovalError``) propagates with its message for the person who clicked,
+(``approvals.refusals.ApprovalError``) propagates with its message for the person who clicked,
 after the transaction is rolled back: the database is left exactly as it was.
 
 Freeze and unfreeze are in ``storage.freeze``; the worker's steps in ``storage.work``.

@@ -33,7 +33,7 @@ from approvals.policy import Policy
 from storage import audit
 from storage.columns import utc
 from storage.engine import Database
-from storage.errors import LeaseLost, SubmissionMismatch
+from storage.failures import LeaseLost, SubmissionMismatch
 from storage.freeze import ensure_not_frozen
 from storage.repository import StoredRequest, load_request, update_request, withdrawn_in_window
 from storage.tables import RequestRow, StatusEventRow, SubmissionRow

@@ -61,7 +61,7 @@ def test_package_imports_only_what_design_allows(package: str) -> None:
 def test_the_check_sees_imports() -> None:
     names = _ours(_imports(ROOT / "bot" / "edgex" / "simulator" / "server.py"))
     assert "bot.edgex.signing" in names
-    assert "bot.edgex.simulator.exchange.Exchange" in names
+    assert "bot.edgex.simulator.books.Exchange" in names
     assert not _allowed("bot.slack.app", RULES["bot/edgex"])
     assert not _allowed("storage.tables", RULES["bot/edgex"])
     assert not _allowed("bot.edgexfoo", RULES["bot/edgex"])

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from bot.demo.stage import CHANNEL, CHANNEL_NAME, COLD_WALLET, STEP_SECONDS, UNLISTED_WALLET, Stage
 from bot.demo.transcript import message_lines, one_line, wrap
 from bot.edgex.statuses import FAILURES, SUCCESS
-from bot.slack.actions import ActionId, CallbackId, Field
+from bot.slack.ids import ActionId, CallbackId, Field
 
 __all__ = [
     "CENSOR_CODE",

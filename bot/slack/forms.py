@@ -18,10 +18,10 @@ from typing import Any
 
 from approvals.content import Kind
 from approvals.drafts import CrossDraft, Draft, NormalDraft
-from approvals.errors import DraftRefused
 from approvals.metadata import CrossQuote
-from bot.slack.actions import Field, input_action_id
+from approvals.refusals import DraftRefused
 from bot.slack.command_parser import REASON_MAX, DraftCommand
+from bot.slack.ids import Field, input_action_id
 from bot.slack.modals import refusal_modal
 from bot.slack.text import clip
 

@@ -43,9 +43,9 @@ from approvals.membership import Membership
 from approvals.money import format_amount
 from approvals.policy import Policy
 from bot.edgex.statuses import FAILURES
-from bot.slack.actions import ActionId, BlockId, RequestRef
 from bot.slack.budget import BLOCKS_JSON_MAX, fit_blocks
 from bot.slack.command_parser import USAGE, DraftCommand
+from bot.slack.ids import ActionId, BlockId, RequestRef
 from bot.slack.progress import progress_track, status_phrase
 from bot.slack.text import (
     PAPER_BANNER,

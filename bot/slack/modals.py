@@ -3,7 +3,7 @@
 A Slack modal cannot show or hide a field by itself, so the kind radio dispatches its change and
 the listener redraws the form with :func:`withdraw_modal` for the new kind: the chain field exists
 only on a cross-chain form. Slack keeps what was typed across that redraw because the block and
-action ids stay the same (``bot.slack.actions.Field``).
+action ids stay the same (``bot.slack.ids.Field``).
 
 Titles, submit and close labels are limited to 24 characters by Slack; a paper-mode title says
 PAPER in them, and a banner says it again inside.
@@ -29,8 +29,8 @@ from slack_sdk.models.views import View
 
 from approvals.content import Kind
 from approvals.money import format_amount
-from bot.slack.actions import CallbackId, Field, input_action_id
 from bot.slack.command_parser import REASON_MAX
+from bot.slack.ids import CallbackId, Field, input_action_id
 from bot.slack.messages import RequestCard
 from bot.slack.text import PAPER_BANNER, clip, escape, fit
 

@@ -21,8 +21,8 @@ from typing import Protocol
 from approvals.decisions import Decision
 from approvals.membership import Membership
 from approvals.policy import Policy
-from bot.slack.actions import RequestRef
 from bot.slack.command_parser import Claimable, DraftCommand, History
+from bot.slack.ids import RequestRef
 from bot.slack.messages import RequestCard
 from bot.slack.modals import ChainChoice
 

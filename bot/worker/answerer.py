@@ -36,7 +36,7 @@ from bot.lookups import exchange_down, read_claimable, read_history
 from bot.slack.answers import claimable_message, history_message
 from bot.slack.messages import Message, refusal_message
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from storage import exchange_queries
 from storage.engine import Database
 from storage.exchange_queries import ExchangeQuery, Outcome, QueryKind

@@ -24,7 +24,7 @@ from bot.edgex.errors import redact
 from bot.edgex.wire import log_event
 from bot.worker.answerer import Answerer
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.poller import Poller
 from bot.worker.quoter import Quoter
 from bot.worker.submitter import Submitter

@@ -30,9 +30,9 @@ from types import FrameType
 
 from slack_sdk import WebClient
 
-from approvals.errors import UnresolvedHandle
 from approvals.membership import Membership, resolve_membership
 from approvals.policy import Policy
+from approvals.refusals import UnresolvedHandle
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.wire import log_event
 from bot.metrics import serve_metrics
@@ -50,7 +50,7 @@ from bot.startup import (
     slack_team,
 )
 from bot.worker.config import WorkerConfig, default_owner
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.loop import Step, Worker
 from storage.engine import Database
 

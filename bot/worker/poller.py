@@ -24,19 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from approvals.content import Kind
-from approvals.errors import TransitionRefused
 from approvals.lifecycle import State, Trigger
+from approvals.refusals import TransitionRefused
 from bot.edgex.models import AssetOrder, CrossWithdraw, NormalWithdraw
 from bot.edgex.statuses import FAILURES, SUCCESS
 from bot.edgex.wire import log_event
 from bot.metrics import POLL_ERRORS
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.reports import failure_note, status_detail
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, tracking, work
 from storage.engine import Database
-from storage.errors import LeaseLost
+from storage.failures import LeaseLost
 from storage.tracking import Tracked
 
 __all__ = ["ORDER_TYPES", "Match", "Poller", "choose_match", "client_id_of", "orders_since"]

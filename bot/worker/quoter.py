@@ -28,17 +28,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from approvals.errors import ApprovalError
 from approvals.lifecycle import State
 from approvals.policy import Policy
+from approvals.refusals import ApprovalError
 from bot.edgex.errors import EdgeXAPIError, EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import quoting, transactions, work
 from storage.engine import Database
-from storage.errors import LeaseLost, StaleRequest
+from storage.failures import LeaseLost, StaleRequest
 from storage.repository import StoredRequest
 
 __all__ = ["Quoter", "refuses_quote"]

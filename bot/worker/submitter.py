@@ -32,11 +32,11 @@ from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.metrics import SEND_ERRORS, SENDS
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import work
 from storage.engine import Database
-from storage.errors import Frozen, LeaseLost
+from storage.failures import Frozen, LeaseLost
 from storage.freeze import freeze_state
 from storage.repository import StoredRequest
 from storage.work import Submission

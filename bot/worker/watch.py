@@ -27,7 +27,7 @@ from approvals.lifecycle import State
 from bot.edgex.models import AssetOrder
 from bot.edgex.wire import log_event
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.poller import ORDER_TYPES, by_id, client_id_of, orders_since
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, tracking

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from storage.errors import NewerSchema, NotMigrated
+from storage.failures import NewerSchema, NotMigrated
 
 if TYPE_CHECKING:
     from storage.engine import Database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from approvals.addresses import canonical_address, parse_address
-from approvals.errors import InvalidAddress
+from approvals.refusals import InvalidAddress
 
 # The EIP-55 specification's own vectors: all valid as written.
 EIP55_VECTORS = [

@@ -9,10 +9,10 @@ import pytest
 
 from approvals.content import Kind, WithdrawalContent
 from approvals.drafts import CrossDraft, NormalDraft, quote_content, validate_draft
-from approvals.errors import DraftRefused, InvalidAddress, InvalidAmount
 from approvals.evaluation import choose_tier
 from approvals.money import format_amount
 from approvals.policy import Policy
+from approvals.refusals import DraftRefused, InvalidAddress, InvalidAmount
 from tests.approvals.helpers import (
     ACCOUNT,
     EXCHANGE,

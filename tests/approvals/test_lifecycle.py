@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 
 from approvals.decisions import Decision
-from approvals.errors import ActionRefused, DraftRefused, TransitionRefused
 from approvals.lifecycle import (
     ABSENCE_WAIT,
     EXCHANGE_TRIGGERS,
@@ -36,6 +35,7 @@ from approvals.lifecycle import (
 )
 from approvals.metadata import CrossQuote
 from approvals.policy import Policy
+from approvals.refusals import ActionRefused, DraftRefused, TransitionRefused
 from tests.approvals.helpers import (
     F1,
     O1,

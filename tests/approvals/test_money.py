@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from approvals.errors import InvalidAmount
 from approvals.money import (
     canonical_decimal,
     decimal_places,
@@ -19,6 +18,7 @@ from approvals.money import (
     is_multiple,
     parse_amount,
 )
+from approvals.refusals import InvalidAmount
 
 STEP = Decimal("0.000001")
 

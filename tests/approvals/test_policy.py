@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from approvals.errors import PolicyError, UnresolvedHandle
 from approvals.membership import resolve_membership
 from approvals.policy import Unlisted, describe_policy, load_policy, parse_policy
+from approvals.refusals import PolicyError, UnresolvedHandle
 from tests.approvals.helpers import LISTED, LISTED_ARB, POLICY_TEXT, policy
 
 ROOT = Path(__file__).resolve().parents[2]

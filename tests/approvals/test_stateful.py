@@ -24,7 +24,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from approvals.content import Kind, content_hash
 from approvals.decisions import Decision
 from approvals.drafts import CrossDraft, NormalDraft
-from approvals.errors import ApprovalError
 from approvals.lifecycle import (
     EXCHANGE_TRIGGERS,
     TRANSITIONS,
@@ -45,6 +44,7 @@ from approvals.lifecycle import (
 from approvals.membership import Membership
 from approvals.metadata import CrossQuote
 from approvals.policy import Policy
+from approvals.refusals import ApprovalError
 from tests.approvals.helpers import (
     EVERYONE,
     EXCHANGE,

@@ -10,9 +10,8 @@ import pytest
 
 from approvals.content import Kind
 from approvals.drafts import CrossDraft, NormalDraft
-from approvals.errors import DraftRefused, InvalidAddress, InvalidAmount
 from approvals.lifecycle import open_request
-from bot.slack.actions import ActionId, CallbackId, Field, RequestRef, input_action_id
+from approvals.refusals import DraftRefused, InvalidAddress, InvalidAmount
 from bot.slack.command_parser import REASON_MAX, DraftCommand
 from bot.slack.forms import (
     ERROR_MAX,
@@ -23,6 +22,7 @@ from bot.slack.forms import (
     read_withdraw_form,
     refusal_response,
 )
+from bot.slack.ids import ActionId, CallbackId, Field, RequestRef, input_action_id
 from bot.slack.modals import ChainChoice, refusal_modal, reject_modal, withdraw_modal
 from bot.slack.standin import view_state
 from tests.approvals import helpers as h

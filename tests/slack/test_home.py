@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack.actions import ActionId, RequestRef
-from bot.slack.home import HOME_SHOWN, home_view
+from bot.slack.home_view import HOME_SHOWN, home_view
+from bot.slack.ids import ActionId, RequestRef
 from tests.slack import world
 from tests.slack.world import card, texts
 

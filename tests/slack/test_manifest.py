@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.slack.command_parser import USAGE
-from bot.slack.standin.server import MANIFEST_SCOPES, METHODS, REQUIRED_SCOPE
+from bot.slack.standin.web_api import MANIFEST_SCOPES, METHODS, REQUIRED_SCOPE
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_URL = "https://YOUR-HOST/slack/events"

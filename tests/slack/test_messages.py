@@ -10,8 +10,8 @@ import pytest
 from approvals.content import fingerprint
 from approvals.decisions import Decision
 from approvals.lifecycle import State, decide, quote_received
-from bot.slack.actions import ActionId, BlockId, RequestRef
 from bot.slack.command_parser import USAGE
+from bot.slack.ids import ActionId, BlockId, RequestRef
 from bot.slack.messages import (
     Message,
     RequestCard,

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.slack.actions import ActionId, CallbackId, Field
-from bot.slack.home import home_view
+from bot.slack.home_view import home_view
+from bot.slack.ids import ActionId, CallbackId, Field
 from bot.slack.messages import request_message
 from bot.slack.modals import ChainChoice, withdraw_modal
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn, sign

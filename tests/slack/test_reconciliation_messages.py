@@ -10,7 +10,7 @@ import pytest
 
 from approvals.decisions import Decision
 from approvals.lifecycle import Trigger, begin_submission, decide, record_exchange_outcome
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from bot.slack.messages import (
     Reconciliation,
     RequestCard,

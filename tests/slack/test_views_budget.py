@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from approvals.content import Kind
 from approvals.lifecycle import Trigger, record_exchange_outcome
-from bot.slack.actions import Field
 from bot.slack.forms import read_withdraw_form
-from bot.slack.home import home_view
+from bot.slack.home_view import home_view
+from bot.slack.ids import Field
 from bot.slack.messages import RequestCard, request_list_message
 from bot.slack.modals import ChainChoice, refusal_modal, reject_modal, withdraw_modal
 from bot.slack.standin.platform import view_state

@@ -12,9 +12,9 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier as ProcessBarrier
 
 from approvals.decisions import Decision
-from approvals.errors import ActionRefused
 from approvals.membership import resolve_membership
 from approvals.policy import Policy, parse_policy
+from approvals.refusals import ActionRefused
 from storage import transactions
 from storage.engine import Database, open_database
 from tests.approvals.helpers import HANDLES, LISTED, REQUESTER, T0

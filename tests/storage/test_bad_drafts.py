@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from approvals.errors import DraftRefused
 from approvals.policy import parse_policy
+from approvals.refusals import DraftRefused
 from storage.engine import Database
 from tests.approvals.helpers import F1, T1, T2, normal
 from tests.approvals.test_drafts import BAD_DRAFTS

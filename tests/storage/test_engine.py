@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storage.engine import Database, create_database_engine, database_url
-from storage.errors import StorageError
+from storage.failures import StorageError
 
 
 def test_postgres_urls_mean_psycopg_3() -> None:

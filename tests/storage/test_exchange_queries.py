@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import exchange_queries
 from storage.engine import Database, open_database
-from storage.errors import StorageError
 from storage.exchange_queries import ExchangeQuery, Outcome, QueryKind
+from storage.failures import StorageError
 from tests.approvals.helpers import T0
 
 LEASE = timedelta(minutes=1)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from approvals.lifecycle import State
 from storage.engine import Database, create_database_engine, open_database
-from storage.errors import NewerSchema, NotMigrated
+from storage.failures import NewerSchema, NotMigrated
 from storage.migrations import LOCATION, current_revision, head_revision, upgrade
 from storage.tables import metadata
 from tests.approvals.helpers import T1, cross

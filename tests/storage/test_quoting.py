@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
-from approvals.errors import ActionRefused, TransitionRefused
 from approvals.lifecycle import State
+from approvals.refusals import ActionRefused, TransitionRefused
 from storage import quoting, transactions, work
 from storage.engine import Database
-from storage.errors import LeaseLost
+from storage.failures import LeaseLost
 from storage.repository import StoredRequest
 from storage.tables import OutboxRow
 from tests.approvals.helpers import QUOTE, REQUESTER, T0, T1, cross

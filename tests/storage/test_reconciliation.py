@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from approvals.errors import ActionRefused, TransitionRefused
 from approvals.lifecycle import State, Trigger
+from approvals.refusals import ActionRefused, TransitionRefused
 from storage import alerts, audit, outbox, reconciliation, transactions, work
 from storage.engine import Database
 from storage.repository import StoredRequest

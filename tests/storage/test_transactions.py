@@ -12,12 +12,12 @@ from sqlalchemy import text
 from approvals import lifecycle
 from approvals.content import Kind
 from approvals.decisions import Decision
-from approvals.errors import ActionRefused, TransitionRefused
 from approvals.lifecycle import State
 from approvals.policy import parse_policy
+from approvals.refusals import ActionRefused, TransitionRefused
 from storage import audit, outbox, transactions
 from storage.engine import Database
-from storage.errors import CorruptRow, RequestNotFound, StaleRequest
+from storage.failures import CorruptRow, RequestNotFound, StaleRequest
 from storage.repository import update_request
 from tests.approvals.helpers import (
     F1,

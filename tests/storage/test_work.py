@@ -11,14 +11,14 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from approvals.content import Kind
-from approvals.errors import DraftRefused, TransitionRefused
 from approvals.lifecycle import State, Trigger
 from approvals.money import canonical_decimal
 from approvals.policy import parse_policy
+from approvals.refusals import DraftRefused, TransitionRefused
 from bot.edgex.signing import build_normal_withdraw_body
 from storage import audit, outbox, transactions, work
 from storage.engine import Database
-from storage.errors import Frozen, LeaseLost, SubmissionMismatch
+from storage.failures import Frozen, LeaseLost, SubmissionMismatch
 from storage.freeze import freeze, unfreeze
 from storage.repository import StoredRequest
 from storage.tables import AuditRow

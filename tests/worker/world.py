@@ -26,7 +26,7 @@ from approvals.policy import Policy, parse_policy
 from bot.edgex.client import EdgeXClient, RetryPolicy
 from bot.edgex.simulator.catalog import DEFAULT_QUOTE
 from bot.worker.config import SendRetry, WorkerConfig
-from bot.worker.exchange import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.loop import Worker
 from storage import transactions
 from storage.engine import Database

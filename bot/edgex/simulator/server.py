@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.edgex import signing
-from bot.edgex.simulator.exchange import Account, ApiError, Exchange, verify_stark
+from bot.edgex.simulator.books import Account, ApiError, Exchange, verify_stark
 from bot.edgex.statuses import WithdrawKind as Kind
 
 log = logging.getLogger(__name__)

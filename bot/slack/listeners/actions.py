@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from approvals.content import Kind
 from approvals.decisions import Decision
-from bot.slack.actions import ActionId, RequestRef
+from bot.slack.ids import ActionId, RequestRef
 from bot.slack.listeners import operations
 from bot.slack.listeners.fallback import open_or_explain, tell, update_view
 from bot.slack.listeners.home import publish_home

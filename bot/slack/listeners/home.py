@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.home import home_view
+from bot.slack.home_view import home_view
 from bot.slack.listeners import operations
 from bot.slack.ports import Operations
 

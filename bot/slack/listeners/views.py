@@ -14,8 +14,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from approvals.decisions import Decision
-from approvals.errors import DraftRefused
-from bot.slack.actions import CallbackId, RequestRef
+from approvals.refusals import DraftRefused
 from bot.slack.forms import (
     FormInvalid,
     errors_response,
@@ -23,6 +22,7 @@ from bot.slack.forms import (
     read_withdraw_form,
     refusal_response,
 )
+from bot.slack.ids import CallbackId, RequestRef
 from bot.slack.listeners import operations
 from bot.slack.listeners.fallback import tell
 from bot.slack.messages import drafted_message

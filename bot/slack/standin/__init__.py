@@ -14,7 +14,7 @@ the signing secret exactly as Slack signs them::
 """
 
 from bot.slack.standin.platform import ACK_DEADLINE, Delivery, SlackPlatform, sign, view_state
-from bot.slack.standin.server import BOT_TOKEN, Call, SlackStandIn
+from bot.slack.standin.web_api import BOT_TOKEN, Call, SlackStandIn
 from bot.slack.standin.workspace import Person, ResponseTarget, SlackError, Workspace
 
 __all__ = [

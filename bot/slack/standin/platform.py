@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.slack.standin.server import SlackStandIn
+from bot.slack.standin.web_api import SlackStandIn
 from bot.slack.standin.workspace import Json, Person, ResponseTarget
 
 __all__ = ["ACK_DEADLINE", "Delivery", "SlackPlatform", "sign", "view_state"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from approvals.lifecycle import State
-from bot.slack.actions import ActionId, CallbackId, Field
+from bot.slack.ids import ActionId, CallbackId, Field
 from storage import freeze, transactions
 from tests.slack.e2e.conftest import LISTED, UNLISTED, World, ack_text, wait_for
 

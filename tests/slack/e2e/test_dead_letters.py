@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli import main
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from storage import dead_letters, outbox
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from tests.slack.e2e.conftest import LISTED, World, ack_text, wait_for
 
 

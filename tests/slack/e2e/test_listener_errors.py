@@ -6,7 +6,7 @@ HTTP 200 with ``ok: false`` and the code); the bot runs for real over HTTP.
 
 from __future__ import annotations
 
-from bot.slack.actions import ActionId, CallbackId, Field
+from bot.slack.ids import ActionId, CallbackId, Field
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 
 ELSEWHERE = "C0GENERAL"

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from approvals.lifecycle import State
-from bot.slack.actions import ActionId, Field
+from bot.slack.ids import ActionId, Field
 from storage import transactions
 from tests.slack.e2e.conftest import LISTED, World, wait_for
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select, update
 
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from bot.slack.notifier import Notifier
 from storage import outbox
 from storage.tables import OutboxRow

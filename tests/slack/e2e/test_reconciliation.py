@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from approvals.lifecycle import ABSENCE_WAIT, State, Trigger
 from bot.edgex.models import AssetOrder
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from bot.slack.standin import Person
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, transactions, work

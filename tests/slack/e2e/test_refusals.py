@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from approvals.lifecycle import State
 from approvals.metadata import CrossQuote
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from storage import transactions
 from storage.tables import AuditRow, DecisionRow, OutboxRow, RequestRow
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from bot.slack.standin.platform import FORM
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from approvals.lifecycle import State
-from bot.slack.actions import ActionId, CallbackId, Field
+from bot.slack.ids import ActionId, CallbackId, Field
 from storage import transactions
 from tests.slack.e2e.conftest import World, ack_text
 

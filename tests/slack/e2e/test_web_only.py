@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from approvals.lifecycle import State
 from bot.edgex.simulator.catalog import DEFAULT_QUOTE
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from bot.slack.standin.workspace import ResponseTarget
 from bot.worker.answerer import EXPIRES_AFTER
 from storage import exchange_queries, outbox, transactions

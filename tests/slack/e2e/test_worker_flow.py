@@ -8,7 +8,7 @@ import time
 import pytest
 
 from approvals.lifecycle import State
-from bot.slack.actions import ActionId
+from bot.slack.ids import ActionId
 from storage import transactions
 from tests.slack.e2e.conftest import LISTED, World, ack_text, wait_for
 

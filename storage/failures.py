@@ -1,6 +1,6 @@
 """Storage errors: what went wrong with the database itself, never a refused click.
 
-A refused draft or click is the domain's ``approvals.errors.ApprovalError`` and passes through
+A refused draft or click is the domain's ``approvals.refusals.ApprovalError`` and passes through
 storage unchanged (the transaction is rolled back first). The errors here are for operators and
 workers, each with a message that fits on one line::
 
