@@ -45,10 +45,11 @@ from slack_sdk import WebClient
 from sqlmodel import func, select
 
 from approvals.policy import parse_policy
+from bot.bootstrap import start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.signing import StarkKey
 from bot.edgex.simulator import SimulatorServer
-from bot.runner import serve_in_thread, start_background
+from bot.runner import serve_in_thread
 from bot.slack.app import asgi_app
 from bot.slack.standin import SlackStandIn, sign
 from storage import outbox

@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_worker.py`` (``--quick`` for CI: fewer approvals). Everything
 runs in this process on a SQLite file: the edgeX simulator, the Slack stand-in, the worker's
 threads with the notifier and the sweep as ``withdrawbot worker`` runs them with Slack settings
-(``bot.runner.slack_loops``), and the approvals (as the Slack side makes them, followed by the
+(``bot.bootstrap.slack_loops``), and the approvals (as the Slack side makes them, followed by the
 in-process wakeup it sends).
 
 1. Approve to SUBMITTED: the approving transaction's time to the time the exchange id was
@@ -40,12 +40,13 @@ from approvals.lifecycle import State, Trigger
 from approvals.membership import resolve_membership
 from approvals.metadata import Coin, ExchangeMetadata
 from approvals.policy import parse_policy
+from bot.bootstrap import NOTIFY_INTERVAL, slack_loops, slack_side
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.simulator import SimulatorServer
 from bot.edgex.statuses import WithdrawKind
-from bot.runner import NOTIFY_INTERVAL, slack_loops, slack_side
 from bot.slack.standin import SlackStandIn
+from bot.wakeups import Wakeups
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.loop import Worker
@@ -159,7 +160,8 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
     public = EdgeXPublicClient(sim.url)
     slack.workspace.add_channel(CHANNEL, "treasury")
     timed = TimedSlack(slack)
-    ops, notifier = slack_side(
+    wakeups = Wakeups()
+    side = slack_side(
         database=db,
         policy=POLICY,
         slack=timed,
@@ -169,6 +171,7 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
         public=public,
         private=client,
         paper=False,
+        wakeups=wakeups,
     )
     worker = Worker(
         database=db,
@@ -176,7 +179,8 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
         config=config,
         policy=POLICY,
         membership=lambda policy: MEMBERSHIP,
-        extra_loops=slack_loops(ops, notifier),
+        wakeup=wakeups.submitter,
+        extra_loops=slack_loops(side),
     )
     worker.start()
     approved_at: dict[int, datetime] = {}
@@ -184,7 +188,7 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
         for _ in range(count):
             request_id = draft(db)
             approved_at[request_id] = approve(db, request_id)
-            worker.wakeup.notify()  # what the Slack side does after the approving commit
+            wakeups.submitter.notify()  # what the use cases do after the approving commit
             while transactions.get_request(db, request_id=request_id).request.state in {
                 State.APPROVED,
                 State.SUBMITTING,

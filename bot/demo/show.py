@@ -116,7 +116,7 @@ def _transcript(stage: Stage, morning: Morning, out: TextIO) -> None:
 
 def _row(stage: Stage, request_id: int) -> SummaryRow:
     """One request as the bot has it stored, which must agree with what the threads showed."""
-    card = stage.stack.ops.card(request_id)
+    card = stage.stack.reads.card(request_id)
     request = card.request
     content = request.content
     names = stage.names

@@ -5,7 +5,7 @@ in full (so a ``SLACK_APP_TOKEN`` or ``DATABASE_URL`` in the caller's shell cann
 into something else), the policy is written to the demo's own temporary directory, and the
 signing secret is new each run. The bot is put together from the pieces ``withdrawbot run`` uses
 in paper mode, in its order (the start-up checks of :mod:`bot.startup`, the embedded simulator
-with its paper account, :func:`bot.runner.start_background` with the worker), and served over
+with its paper account, :func:`bot.bootstrap.start_background` with the worker), and served over
 real HTTP, so every click reaches it signed exactly as Slack signs it. (``run`` itself reads its
 settings from the environment and serves uvicorn on the main thread until a signal, which is
 why the demo assembles the same pieces rather than calling it.)
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import Stack, checked_stack
 from bot.edgex.simulator.admin import SimulatorAdmin
-from bot.runner import Stack, checked_stack, serve_in_thread
+from bot.runner import serve_in_thread
 from bot.settings import PAPER, Settings
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
 from storage.engine import Database, create_database_engine

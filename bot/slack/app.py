@@ -36,11 +36,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.slack import front
 from bot.slack.deferred import AFTER_ACK, AfterAck
-from bot.slack.listeners import OPERATIONS, actions, commands, home, views
+from bot.slack.listeners import OPERATIONS, READS, actions, commands, home, views
 from bot.slack.listeners.fallback import listener_client
 from bot.slack.messages import refusal_message
 from bot.slack.modals import refusal_modal
-from bot.slack.ports import Operations, Refusal
+from bot.slack.ports import Operations, Reads, Refusal
 
 __all__ = ["EVENTS_PATH", "FirstTime", "asgi_app", "build_app", "delivery_key"]
 
@@ -54,6 +54,7 @@ FirstTime = Callable[[str, str], bool]
 
 def build_app(
     ops: Operations,
+    reads: Reads,
     *,
     client: WebClient,
     signing_secret: str | None,
@@ -77,6 +78,7 @@ def build_app(
 
     def provide(context: BoltContext, next: Callable[[], None]) -> None:
         context[OPERATIONS] = ops
+        context[READS] = reads
         context[AFTER_ACK] = after_ack
         next()
 

@@ -131,6 +131,14 @@ _REASON_FIELDS = (
 )
 
 
+class Latch(Protocol):
+    """What the notifier sleeps on between passes (``bot.wakeups.Wakeup``)."""
+
+    def notify(self) -> None: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+
 class CardSource(Protocol):
     """Where the notifier gets a request drawn as now, and as it was at an earlier event."""
 
@@ -194,9 +202,10 @@ class Notifier:
         monotonic: Callable[[], float] = time.monotonic,
         batch: int = 200,
         settle: float = 0.05,
+        wakeup: Latch,
         before_pass: Callable[[], None] = lambda: None,
     ) -> None:
-        """``before_pass`` runs before each pass of :meth:`run`.
+        """``before_pass`` runs before each pass of :meth:`run`; ``wakeup`` ends its sleep.
 
         The web process waits there while Slack requests are being acked
         (``bot.slack.deferred``), since a pass of posts would otherwise stretch every ack it
@@ -216,13 +225,13 @@ class Notifier:
         self._stale_roots: set[int] = set()
         self._failures: dict[int, int] = {}
         self._not_before: dict[int, float] = {}
-        self._wake = threading.Event()
+        self._wakeup = wakeup
         self._lock = threading.Lock()
         self._before_pass = before_pass
 
     def wake(self) -> None:
         """Something was written to the outbox: drain now rather than at the next tick."""
-        self._wake.set()
+        self._wakeup.notify()
 
     def run(self, stop: threading.Event, *, interval: float = 2.0) -> None:
         """Drain until ``stop`` is set; a failure of the loop itself is logged, never fatal."""
@@ -234,10 +243,9 @@ class Notifier:
             except Exception:
                 log.exception("notifier.pass_failed")
                 wait = interval
-            if self._wake.wait(max(wait, 0.05)):
+            if self._wakeup.wait(max(wait, 0.05)):
                 # Let a burst of changes land, then deliver them in one pass.
                 stop.wait(self._settle)
-            self._wake.clear()
 
     def drain(self) -> DrainResult:
         """One pass over the undelivered events, in order per request."""

@@ -1,9 +1,10 @@
 """What the Slack listeners may ask of the rest of withdrawbot, as a typed interface.
 
-The listeners hold no rules: they read what Slack sent, ask an :class:`Operations` (the use
-cases in ``bot.usecases``, handed to them through Bolt's context), and draw the answer. This
-interface is how bot/slack uses the use cases without importing them (they import the exchange
-client, which bot/slack must never do: the web process holds no signing key).
+The listeners hold no rules: they read what Slack sent, ask an :class:`Operations` (the
+commands in ``bot.usecases``) or a :class:`Reads` (``bot.reads``), both handed to them through
+Bolt's context, and draw the answer. These interfaces are how bot/slack uses them without
+importing them (they import the exchange client, which bot/slack must never do: the web process
+holds no signing key).
 
 Every refusal a person can meet is a :class:`Refusal` with the words to show them; ``field``
 names the form field it concerns (domain names: amount, destination, coin, chain), so a modal
@@ -33,6 +34,7 @@ __all__ = [
     "HistoryLine",
     "HomeData",
     "Operations",
+    "Reads",
     "Refusal",
 ]
 
@@ -103,7 +105,7 @@ class HomeData:
 
 
 class Operations(Protocol):
-    """The use cases, as the listeners call them; each raises :class:`Refusal` to say no."""
+    """The commands, as the listeners call them; each raises :class:`Refusal` to say no."""
 
     @property
     def paper(self) -> bool:
@@ -118,8 +120,6 @@ class Operations(Protocol):
     def check_team(self, *, user: str, team_id: str | None, action: str) -> None:
         """Refuse anyone acting from another Slack workspace."""
         ...
-
-    def form_choices(self) -> FormChoices: ...
 
     def draft(self, *, user: str, command: DraftCommand) -> RequestCard: ...
 
@@ -139,6 +139,29 @@ class Operations(Protocol):
         self, *, user: str, request_id: int, ref: RequestRef | None = None
     ) -> RequestCard: ...
 
+    def ask_worker(self, *, user: str, query: History | Claimable, response_url: str) -> None:
+        """Leave ``query`` for the worker to answer through ``response_url``; checked first."""
+        ...
+
+    def freeze(self, *, user: str, reason: str | None) -> str:
+        """Stop signing; returns what to tell the person."""
+        ...
+
+    def unfreeze(self, *, user: str) -> str:
+        """A vote to resume signing (the second approver's vote resumes it)."""
+        ...
+
+
+class Reads(Protocol):
+    """What the listeners read: requests drawn as cards, Home, explain, history, claimable.
+
+    Reads change nothing; each raises :class:`Refusal` when there is nothing to show.
+    """
+
+    def form_choices(self) -> FormChoices:
+        """The coins the policy allows that edgeX offers, and the chains edgeX pays out on."""
+        ...
+
     def card(self, request_id: int) -> RequestCard: ...
 
     def open_requests(self) -> Sequence[RequestCard]: ...
@@ -152,18 +175,6 @@ class Operations(Protocol):
     @property
     def holds_key(self) -> bool:
         """Whether this process reads edgeX's private API itself (history, claimable)."""
-        ...
-
-    def ask_worker(self, *, user: str, query: History | Claimable, response_url: str) -> None:
-        """Leave ``query`` for the worker to answer through ``response_url``; checked first."""
-        ...
-
-    def freeze(self, *, user: str, reason: str | None) -> str:
-        """Stop signing; returns what to tell the person."""
-        ...
-
-    def unfreeze(self, *, user: str) -> str:
-        """A vote to resume signing (the second approver's vote resumes it)."""
         ...
 
     def home(self, user: str) -> HomeData: ...

@@ -13,7 +13,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from decimal import Decimal
 
 from approvals.content import Kind
 from approvals.metadata import CrossQuote
@@ -21,6 +20,7 @@ from approvals.money import canonical_decimal
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient
 from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
+from bot.exchange_terms import cross_quote
 from storage.repository import StoredRequest
 from storage.work import SignedSubmission, Signer, Submission
 
@@ -83,13 +83,7 @@ class ExchangeAccess:
             chain_id=content.chain_id,
             token_address=content.erc20_address,
         )
-        checked = CrossQuote(
-            lp_account_id=info.lp_account_id,
-            lp_l2_key=info.cross_withdraw_l2_key,
-            max_amount=info.cross_withdraw_max_amount,
-            fee=Decimal(info.fee),
-        )
-        return checked, info.to_quote()
+        return cross_quote(info), info.to_quote()
 
     def signer(self, *, quote: CrossWithdrawQuote | None, expire_time_ms: int) -> Signer:
         """The callback storage calls inside the SUBMITTING transaction, after the re-check."""

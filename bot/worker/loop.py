@@ -8,7 +8,7 @@ the loops never die on an exchange or database outage.
 
 The Slack notifier, which drains the outbox and the account alerts to Slack, and the expiry /
 reminder sweep are not started here: ``withdrawbot worker`` with Slack settings adds them through
-``extra_loops`` (``bot.runner.slack_loops``); ``withdrawbot run`` runs them in its own threads.
+``extra_loops`` (``bot.bootstrap.slack_loops``); ``withdrawbot run`` runs them in its own threads.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.edgex.errors import redact
 from bot.edgex.wire import log_event
+from bot.wakeups import Wakeup
 from bot.worker.answerer import Answerer
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.listen import listen
 from bot.worker.poller import Poller
 from bot.worker.quoter import Quoter
 from bot.worker.submitter import Submitter
-from bot.worker.wakeup import Wakeup, listen
 from bot.worker.watch import AccountWatch
 from storage import exchange_queries, tracking
 from storage.engine import Database

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import needs
 from bot.cli import main
 from bot.paper import PaperMarker
-from bot.runner import Mode, choose_mode, needs
+from bot.runner import Mode, choose_mode
 from bot.settings import Need, Settings
 from bot.slack.standin import SlackStandIn
 from tests.test_settings import ALL

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from approvals.lifecycle import State
+from bot.bootstrap import WorkerRefused
 from bot.worker.config import SendRetry
 from bot.worker.loop import Worker
-from bot.worker.main import WorkerRefused, run_worker
+from bot.worker.main import run_worker
 from storage import transactions, work
 from storage.audit import verify
 from storage.engine import Database

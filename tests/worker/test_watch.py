@@ -16,8 +16,9 @@ from approvals.lifecycle import State
 from bot.edgex import signing
 from bot.edgex.simulator import SimulatorServer
 from bot.startup import Refused, check_account
+from bot.wakeups import Wakeup
+from bot.worker.listen import listen
 from bot.worker.loop import Worker
-from bot.worker.wakeup import Wakeup, listen
 from storage import alerts
 from storage.engine import CONNECT_TIMEOUT_SECONDS as CONNECT_TIMEOUT
 from storage.engine import Database, database_url

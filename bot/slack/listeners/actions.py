@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from approvals.content import Kind
 from approvals.decisions import Decision
 from bot.slack.ids import ActionId, RequestRef
-from bot.slack.listeners import operations
+from bot.slack.listeners import operations, reads
 from bot.slack.listeners.fallback import open_or_explain, tell, update_view
 from bot.slack.listeners.home import publish_home
 from bot.slack.messages import Message, refusal_message
@@ -44,10 +44,10 @@ def approve(
         ops.decide(user=user, ref=_ref(body), decision=Decision.APPROVE)
     except Refusal as refused:
         if _in_home(body):
-            publish_home(ops, client, user, notice=refused.message)
+            publish_home(context, client, user, notice=refused.message)
             return
         _refuse(ops, body, client, respond, refused)
-    _refresh_home(ops, body, client)
+    _refresh_home(context, body, client)
 
 
 def reject(
@@ -103,7 +103,7 @@ def switch_kind(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
     selected = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     kind = Kind.CROSS if selected == Kind.CROSS.value else Kind.NORMAL
     try:
-        choices = ops.form_choices()
+        choices = reads(context).form_choices()
     except Refusal:
         return
     if kind is Kind.CROSS and not choices.chains:
@@ -148,9 +148,9 @@ def _in_home(body: dict[str, Any]) -> bool:
     return (body.get("container") or {}).get("type") == "view"
 
 
-def _refresh_home(ops: Operations, body: dict[str, Any], client: WebClient) -> None:
+def _refresh_home(context: BoltContext, body: dict[str, Any], client: WebClient) -> None:
     if _in_home(body):
-        publish_home(ops, client, _user(body))
+        publish_home(context, client, _user(body))
 
 
 def _ephemeral(message: Message) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from bot.slack.command_parser import (
     parse_command,
 )
 from bot.slack.deferred import after_ack
-from bot.slack.listeners import operations
+from bot.slack.listeners import operations, reads
 from bot.slack.listeners.fallback import open_or_explain
 from bot.slack.messages import (
     Message,
@@ -51,7 +51,7 @@ from bot.slack.messages import (
     request_message,
 )
 from bot.slack.modals import withdraw_modal
-from bot.slack.ports import Operations, Refusal
+from bot.slack.ports import Operations, Reads, Refusal
 
 __all__ = ["register"]
 
@@ -65,13 +65,13 @@ def register(app: App) -> None:
 def withdraw(
     ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    ops = operations(context)
+    ops, read = operations(context), reads(context)
     user = str(command.get("user_id", ""))
     parsed = parse_command(str(command.get("text", "")))
     if isinstance(parsed, OpenModal):
         ack()
         try:
-            choices = ops.form_choices()
+            choices = read.form_choices()
         except Refusal as refused:
             respond(**_ephemeral(refusal_message(refused.message, paper=ops.paper)))
             return
@@ -92,26 +92,28 @@ def withdraw(
         return
     if isinstance(parsed, DraftCommand):
         ack(**drafting_message(parsed, paper=ops.paper).payload())
-        after_ack(context).submit(lambda: _finish_draft(ops, user, parsed, respond))
+        after_ack(context).submit(lambda: _finish_draft(ops, read, user, parsed, respond))
         return
-    if isinstance(parsed, History | Claimable) and not ops.holds_key:
+    if isinstance(parsed, History | Claimable) and not read.holds_key:
         ack(**_ask_worker(ops, user, parsed, str(command["response_url"])).payload())
         return
     if isinstance(parsed, History | Claimable):
         ack()
-        respond(**_ephemeral(_answer(ops, user, parsed)))
+        respond(**_ephemeral(_answer(ops, read, user, parsed)))
         return
-    ack(**_answer(ops, user, parsed).payload())
+    ack(**_answer(ops, read, user, parsed).payload())
 
 
-def _finish_draft(ops: Operations, user: str, parsed: DraftCommand, respond: Respond) -> None:
+def _finish_draft(
+    ops: Operations, read: Reads, user: str, parsed: DraftCommand, respond: Respond
+) -> None:
     """Validate and store the draft the ack promised, and tell its author how it went.
 
     An unexpected failure (the database gone, say) is said too: the author was told a draft is
     under way and must not be left guessing whether to type it again.
     """
     try:
-        answer = _answer(ops, user, parsed)
+        answer = _answer(ops, read, user, parsed)
     except Exception:
         log.exception("slack.draft_failed by=%s", user)
         answer = refusal_message(
@@ -142,7 +144,7 @@ def _ask_worker(
     )
 
 
-def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR0911 - one per command
+def _answer(ops: Operations, read: Reads, user: str, parsed: object) -> Message:  # noqa: PLR0911 - one per command
     """The reply to one parsed command; a refusal is the reply too, said plainly."""
     paper = ops.paper
     try:
@@ -150,11 +152,11 @@ def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR
             case DraftCommand():
                 return drafted_message(ops.draft(user=user, command=parsed), paper=paper)
             case Status(request_id):
-                return request_message(ops.card(request_id), paper=paper, interactive=False)
+                return request_message(read.card(request_id), paper=paper, interactive=False)
             case ListOpen():
-                return request_list_message(ops.open_requests(), paper=paper)
+                return request_list_message(read.open_requests(), paper=paper)
             case Explain(request_id):
-                data = ops.explain(request_id)
+                data = read.explain(request_id)
                 return explain_message(
                     data.card,
                     policy=data.policy,
@@ -170,9 +172,9 @@ def _answer(ops: Operations, user: str, parsed: object) -> Message:  # noqa: PLR
             case Unfreeze():
                 return notice_message(ops.unfreeze(user=user), paper=paper)
             case History(days):
-                return history_message(ops.history(days), days=days, paper=paper)
+                return history_message(read.history(days), days=days, paper=paper)
             case Claimable(address):
-                return claimable_message(ops.claimable(address), paper=paper)
+                return claimable_message(read.claimable(address), paper=paper)
             case Help(hint):
                 return help_message(hint, paper=paper)
     except Refusal as refused:

@@ -8,8 +8,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.home_view import home_view
-from bot.slack.listeners import operations
-from bot.slack.ports import Operations
+from bot.slack.listeners import operations, reads
 
 __all__ = ["publish_home", "register"]
 
@@ -21,20 +20,21 @@ def register(app: App) -> None:
 def home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     if event.get("tab", "home") != "home":
         return
-    publish_home(operations(context), client, str(event.get("user", "")))
+    publish_home(context, client, str(event.get("user", "")))
 
 
 def publish_home(
-    ops: Operations, client: WebClient, user: str, *, notice: str | None = None
+    context: BoltContext, client: WebClient, user: str, *, notice: str | None = None
 ) -> None:
-    data = ops.home(user)
+    """``user``'s Home drawn afresh, with ``notice`` (a refused click there) on top."""
+    data = reads(context).home(user)
     view = home_view(
         waiting=data.waiting,
         quoting=data.quoting,
         in_flight=data.in_flight,
         recent=data.recent,
         frozen=data.frozen,
-        paper=ops.paper,
+        paper=operations(context).paper,
         notice=notice,
     )
     client.views_publish(user_id=user, view=view)

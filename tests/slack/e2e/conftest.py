@@ -22,9 +22,10 @@ from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
 from approvals.policy import parse_policy
+from bot.bootstrap import Stack, start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.simulator import SimulatorServer
-from bot.runner import Stack, serve_in_thread, start_background
+from bot.runner import serve_in_thread
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
 from bot.worker.config import WorkerConfig
 from storage import outbox, queries
@@ -150,10 +151,20 @@ class World:
         """Click a button of the request's message; returns once the bot acted on it."""
         before = self.audit_rows()
         shown = len(self.ephemerals(person))
+        opened = len(self.slack.calls_to("views.open"))
         delivery = self.platform.click(
             person, channel=CHANNEL, ts=self.root_ts(request_id), action_id=action_id
         )
-        if delivery.status == 200 and action_id != "request.reject":
+        if delivery.status == 200 and action_id == "request.reject":
+            # Reject records nothing until its reason is given: it has acted once its form was
+            # asked for (or its refusal shown), which happens after the ack.
+            wait_for(
+                lambda: (
+                    len(self.slack.calls_to("views.open")) > opened
+                    or len(self.ephemerals(person)) > shown
+                )
+            )
+        elif delivery.status == 200:
             wait_for(lambda: self.audit_rows() > before)
             if self.last_audit_action() == "refused":
                 wait_for(lambda: len(self.ephemerals(person)) > shown)

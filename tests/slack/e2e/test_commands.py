@@ -45,7 +45,7 @@ def test_inline_draft_refusals_are_specific(world: World) -> None:
     said = world.say(world.alice, f"cross 100 USDT to {LISTED} chain 777 x")
     assert "chain 777" in said
     assert transactions.expirable(world.stack.database, now=world.clock.now) == []
-    assert world.stack.ops.open_requests() == []
+    assert world.stack.reads.open_requests() == []
 
 
 def test_status_list_explain_cancel(world: World) -> None:
@@ -132,7 +132,7 @@ def test_modal_validation_per_field_and_draft(world: World) -> None:
     said = (bad_address.ack() or {})["errors"]
     assert set(said) == {Field.DESTINATION}
     assert "checksum" in said[Field.DESTINATION]
-    assert world.stack.ops.open_requests() == []
+    assert world.stack.reads.open_requests() == []
     done = world.platform.submit(
         world.alice,
         view_id=view_id,

@@ -45,7 +45,7 @@ def test_the_event_loop_keeps_answering_while_acks_are_computed(world: World) ->
     probes = asyncio.run(scenario())
     assert len(probes) == 5
     assert max(probes) < 1.5, probes
-    wait_for(lambda: len(world.stack.ops.open_requests()) == 20)
+    wait_for(lambda: len(world.stack.reads.open_requests()) == 20)
 
 
 def test_paper_mode_marks_every_message(paper_world: World) -> None:

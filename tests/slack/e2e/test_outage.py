@@ -11,6 +11,7 @@ from sqlmodel import select, update
 
 from bot.slack.ids import ActionId
 from bot.slack.notifier import Notifier
+from bot.wakeups import Wakeup
 from storage import outbox
 from storage.tables import OutboxRow
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text
@@ -80,10 +81,11 @@ def test_a_restarted_notifier_looks_before_it_posts(world: World) -> None:
     restarted = Notifier(
         database=world.stack.database,
         client=WebClient(token=world.slack.bot_token, base_url=world.slack.api_url),
-        cards=world.stack.ops,
+        cards=world.stack.reads,
         channel=CHANNEL,
         paper=False,
         clock=lambda: datetime.now(UTC),
+        wakeup=Wakeup(),
     )
     world.slack.clear_calls()
     assert restarted.drain().delivered == 1

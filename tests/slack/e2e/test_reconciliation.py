@@ -89,7 +89,7 @@ def _unknown_by_hand(world: World) -> int:
         request_id=request_id,
         owner=OWNER,
         policy=ops.policy,
-        membership=ops.membership(),
+        membership=ops.members.resolve(),
         quote=None,
         now=now,
         sign=sign,

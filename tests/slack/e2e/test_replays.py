@@ -18,7 +18,7 @@ from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 
 
 def _open_count(world: World) -> int:
-    return len(world.stack.ops.open_requests())
+    return len(world.stack.reads.open_requests())
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -59,7 +59,7 @@ def test_a_replayed_approval_counts_once(world: World) -> None:
     again = world.platform.post(body, content_type=FORM)
     assert (again.status_code, again.text) == (200, "")
     world.flush()
-    assert len(world.stack.ops.card(request_id).request.decisions) == 1
+    assert len(world.stack.reads.card(request_id).request.decisions) == 1
 
 
 def test_the_same_content_typed_again_is_drafted_and_marked_as_a_likely_copy(

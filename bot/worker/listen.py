@@ -1,9 +1,10 @@
-"""Waking the submitter the moment a request is approved, not on its next tick.
+"""Waking the submitter on another replica the moment a request is approved.
 
-In one process the Slack side calls ``Wakeup.notify()`` after the approving transaction commits.
-Across replicas on PostgreSQL the database itself sends ``NOTIFY withdrawbot_approved`` from a
-trigger on the approving transaction (migration 0002), and ``listen`` turns it into the same
-wakeup. A lost wakeup only costs latency: the submitter's tick finds the work anyway.
+In one process the use cases notify ``bot.wakeups.Wakeups.submitter`` after the approving
+transaction commits. Across replicas on PostgreSQL the database itself sends
+``NOTIFY withdrawbot_approved`` from a trigger on the approving transaction (migration 0002), and
+``listen`` turns it into the same wakeup. A lost wakeup only costs latency: the submitter's tick
+finds the work anyway.
 """
 
 from __future__ import annotations
@@ -15,28 +16,13 @@ import psycopg
 from sqlalchemy.engine import URL
 
 from bot.edgex.wire import log_event
+from bot.wakeups import Wakeup
 from storage.engine import connect_timeout
 
-__all__ = ["CHANNEL", "Wakeup", "listen"]
+__all__ = ["CHANNEL", "listen"]
 
 CHANNEL = "withdrawbot_approved"
 log = logging.getLogger(__name__)
-
-
-class Wakeup:
-    """A latch the submitter sleeps on; any number of notifies before it wakes count as one."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-
-    def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds; True if woken by a notify (which is consumed)."""
-        woken = self._event.wait(timeout)
-        self._event.clear()
-        return woken
 
 
 def listen(url: URL, wakeup: Wakeup, stop: threading.Event, *, poll: float = 1.0) -> None:

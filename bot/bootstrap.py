@@ -1,0 +1,638 @@
+"""The composition root: every process's parts built once from ``Settings``, checks first.
+
+``withdrawbot run`` (:attr:`Role.RUN`: web and worker in one process), ``run --no-worker``
+(:attr:`Role.WEB`), ``withdrawbot worker`` (:attr:`Role.WORKER`) and ``withdrawbot demo`` (a
+``run`` in paper mode) all start here, and nothing else builds the stack::
+
+    settings_for(role)           settings, one line per problem for this role
+    checked_parts(...)           the start-up checks of ``bot.startup``, in this order:
+      database, policy             reachable and at this code's migration head; parses (the
+                                   worker reads the policy first, and without Slack refuses
+                                   one naming user groups)
+      Slack                        the bot token's workspace (and the app token in Socket Mode)
+      edgeX                        paper simulator, or the account's l2Key against the key
+                                   (a web-only process, which never reads the key: metadata)
+      metrics port                 free (``worker --metrics-port``)
+      adopt_policy                 the first write: the policy's hash into the audit log
+    web_stack / worker_process   the parts wired, the loops started
+
+Each check raises :class:`bot.startup.Refused` before anything is logged or written. The wake-up
+latches (:class:`bot.wakeups.Wakeups`) are made before the parts that share them, so the use
+cases wake the notifier and the submitter without either being built first.
+
+The L2 key is read only by a role that signs. A web-only process gets no signing client: drafts,
+approvals and every read of our own database work (a cross-chain draft waits for the worker's LP
+quote); history and claimable are answered by the worker. Paper mode starts the embedded
+simulator (it needs the worker in the same process to mean anything).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_sdk import WebClient
+from starlette.applications import Starlette
+
+from approvals.membership import Membership, resolve_membership
+from approvals.policy import Policy
+from approvals.refusals import UnresolvedHandle
+from bot.edgex.client import EdgeXClient, EdgeXPublicClient
+from bot.edgex.signing import StarkKey
+from bot.edgex.wire import log_event
+from bot.exchange_terms import MetadataCache
+from bot.members import Members
+from bot.metrics import metrics_endpoint, serve_metrics
+from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
+from bot.reads import RequestReads
+from bot.settings import Need, Settings, SettingsError
+from bot.slack.app import asgi_app, build_app
+from bot.slack.deferred import AfterAck
+from bot.slack.directory import UserGroups
+from bot.slack.notifier import Notifier
+from bot.startup import (
+    Refused,
+    adopt_policy,
+    check_account,
+    check_app_token,
+    check_exchange,
+    open_checked,
+    read_key,
+    read_policy,
+    slack_team,
+)
+from bot.usecases import UseCases
+from bot.wakeups import Wakeups
+from bot.worker.config import WorkerConfig, default_owner
+from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.loop import Step, Worker
+from storage import slack_deliveries
+from storage.engine import Database
+
+__all__ = [
+    "NOTIFY_INTERVAL",
+    "STOP_SECONDS",
+    "SWEEP_INTERVAL",
+    "Parts",
+    "Role",
+    "SlackSide",
+    "Stack",
+    "Started",
+    "WorkerRefused",
+    "checked_parts",
+    "checked_stack",
+    "checked_worker",
+    "needs",
+    "settings_for",
+    "slack_client",
+    "slack_loops",
+    "slack_side",
+    "start_background",
+    "static_membership",
+]
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = 30.0
+# Heroku sends SIGKILL 30 s after SIGTERM: answering the HTTP requests in flight and then letting
+# every loop finish its step (a send answered and recorded, a Slack post marked) fit within it.
+STOP_SECONDS = 20.0
+# The notifier as a worker loop has no in-process wakeup from the poller: it drains this often.
+NOTIFY_INTERVAL = 0.5
+
+
+class Role(StrEnum):
+    """What one process does; each role needs other settings and makes other checks."""
+
+    RUN = "run"
+    WEB = "web"
+    WORKER = "worker"
+
+    @property
+    def signs(self) -> bool:
+        return self is not Role.WEB
+
+    @property
+    def serves(self) -> bool:
+        return self is not Role.WORKER
+
+
+class WorkerRefused(Refused):
+    """The worker will not start for a reason only the worker has (a policy it cannot resolve)."""
+
+
+def needs(settings: Settings, *, worker: bool) -> tuple[Need, ...]:
+    """What ``run`` requires of the settings: the key only when it also signs."""
+    slack = Need.SLACK if settings.socket_mode else Need.SLACK_HTTP
+    chosen = [Need.DATABASE, slack, Need.EXCHANGE]
+    if worker:
+        chosen.append(Need.SIGNING)
+    return tuple(chosen)
+
+
+def settings_for(role: Role) -> Settings:
+    """The settings, refused with every problem they have for ``role``, one line each.
+
+    The worker needs Slack settings only when it has some (then it also runs the notifier).
+    """
+    try:
+        settings = Settings.load()
+    except SettingsError as err:
+        raise Refused(err.problems) from None
+    if role is Role.WORKER:
+        problems = settings.problems(Need.DATABASE, Need.SIGNING)
+        if not problems and _has_slack(settings):
+            problems = settings.problems(Need.SLACK)
+    else:
+        problems = settings.problems(*needs(settings, worker=role.signs))
+    if settings.paper and role is Role.WEB:
+        problems.append(
+            "EDGEX_BASE_URL=paper runs the simulator inside one `withdrawbot run` process; a "
+            "web-only process (--no-worker) needs a real EDGEX_BASE_URL"
+        )
+    if problems:
+        raise Refused(problems)
+    return settings
+
+
+def _has_slack(settings: Settings) -> bool:
+    return settings.slack_bot_token is not None or settings.channel is not None
+
+
+def static_membership(policy: Policy) -> Membership:
+    """The policy's members as listed; Slack user groups need the Slack side to resolve them."""
+    return resolve_membership(policy, {})
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """The Web API client of ``SLACK_BOT_TOKEN`` at ``SLACK_API_URL``."""
+    return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+
+
+def secret(value: SecretStr | None) -> str:
+    """A secret setting's value, for the one client that sends it ("" when unset)."""
+    return "" if value is None else value.get_secret_value()
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What passed every start-up check of one process, ready to be wired.
+
+    ``slack`` is ``None`` only for a worker without Slack settings; ``private`` and ``key`` only
+    for a role that signs.
+    """
+
+    settings: Settings
+    database: Database
+    policy: Policy
+    slack: WebClient | None
+    team_id: str
+    base_url: str
+    account_id: str
+    public: EdgeXPublicClient
+    private: EdgeXClient | None
+    key: StarkKey | None
+
+    def slack_web(self) -> WebClient:
+        """The Slack client of a role that serves (always checked) or a worker with Slack."""
+        if self.slack is None:
+            raise RuntimeError("this process was started without Slack")
+        return self.slack
+
+    def signer(self) -> tuple[EdgeXClient, StarkKey]:
+        """The signing client and its key, of a role that signs."""
+        if self.private is None or self.key is None:
+            raise RuntimeError("this process does not sign")
+        return self.private, self.key
+
+
+def checked_parts(
+    settings: Settings, role: Role, stack: ExitStack, *, metrics_port: int | None = None
+) -> Parts:
+    """Every start-up check for ``role`` in the order of this module's docstring.
+
+    What is opened is closed by ``stack``; the policy is adopted (the first write) only once
+    every check passed.
+    """
+    with_slack = role.serves or _has_slack(settings)
+    if role.serves:
+        database = open_checked(settings)
+        stack.callback(database.dispose)
+    policy = read_policy(settings)
+    if not with_slack:
+        _check_static_membership(policy)
+    if not role.serves:
+        database = open_checked(settings)
+        stack.callback(database.dispose)
+    slack: WebClient | None = None
+    team_id = ""
+    if with_slack:
+        slack = slack_client(settings)
+        team_id = slack_team(settings, slack)
+    if role.serves and settings.socket_mode:
+        check_app_token(settings)
+    key: StarkKey | None = None
+    if settings.paper:
+        paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
+        base_url, account_id, key = paper.base_url, PAPER_ACCOUNT_ID, paper.key
+    else:
+        base_url, account_id = settings.edgex_base_url, settings.edgex_account_id or ""
+        if role.signs:
+            key = read_key(settings)
+    public = stack.enter_context(EdgeXPublicClient(base_url))
+    private = None
+    if key is not None:
+        private = stack.enter_context(EdgeXClient(base_url, key=key, account_id=account_id))
+        check_account(
+            private,
+            key,
+            key_setting="the paper key" if settings.paper else settings.key_setting(),
+            base_url=base_url,
+        )
+    else:
+        check_exchange(public, base_url=base_url)
+    if metrics_port is not None:
+        try:
+            serve_metrics(database, port=metrics_port, worker=True)
+        except OSError as err:
+            raise Refused([f"--metrics-port {metrics_port}: {err.strerror or err}"]) from None
+    # Every check passed: only from here on does the process log and write.
+    adopt_policy(database, policy)
+    return Parts(
+        settings=settings,
+        database=database,
+        policy=policy,
+        slack=slack,
+        team_id=team_id,
+        base_url=base_url,
+        account_id=account_id,
+        public=public,
+        private=private,
+        key=key,
+    )
+
+
+def _check_static_membership(policy: Policy) -> None:
+    try:
+        static_membership(policy)
+    except UnresolvedHandle as err:
+        raise WorkerRefused(
+            [
+                f"{err}; without Slack settings the worker cannot ask Slack who is in a user "
+                "group (set SLACK_BOT_TOKEN and WITHDRAWBOT_CHANNEL, or run withdrawbot run)"
+            ]
+        ) from None
+
+
+def slack_side(
+    *,
+    database: Database,
+    policy: Policy,
+    slack: WebClient,
+    channel: str,
+    team_id: str,
+    account_id: str,
+    public: EdgeXPublicClient,
+    private: EdgeXClient | None,
+    paper: bool,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    before_pass: Callable[[], None] = lambda: None,
+) -> SlackSide:
+    """The commands, the reads and the notifier drawing their cards, sharing ``wakeups``.
+
+    ``before_pass`` is the notifier's wait before each pass (see :class:`Notifier`).
+    """
+    members = Members(policy, UserGroups(slack))
+    metadata = MetadataCache(public)
+    reads = RequestReads(
+        database=database, members=members, metadata=metadata, private=private, clock=clock
+    )
+    ops = UseCases(
+        database=database,
+        members=members,
+        metadata=metadata,
+        reads=reads,
+        channel=channel,
+        team_id=team_id,
+        account_id=account_id,
+        private=private,
+        paper=paper,
+        on_change=wakeups.notifier.notify,
+        on_approved=wakeups.submitter.notify,
+        clock=clock,
+    )
+    notifier = Notifier(
+        database=database,
+        client=slack,
+        cards=reads,
+        channel=channel,
+        paper=paper,
+        clock=clock,
+        before_pass=before_pass,
+        wakeup=wakeups.notifier,
+    )
+    return SlackSide(ops, reads, notifier)
+
+
+@dataclass(frozen=True)
+class SlackSide:
+    """What the Slack side of a process is made of; the reads are shared by all three."""
+
+    ops: UseCases
+    reads: RequestReads
+    notifier: Notifier
+
+
+def slack_loops(
+    side: SlackSide,
+    *,
+    notify_interval: float = NOTIFY_INTERVAL,
+    sweep_interval: float = SWEEP_INTERVAL,
+) -> list[tuple[str, Step, float]]:
+    """The notifier and the sweep as ``Worker.extra_loops`` (``withdrawbot worker``)."""
+
+    def notify() -> bool:
+        side.notifier.drain()
+        return False
+
+    def sweep() -> bool:
+        side.ops.sweep()
+        return False
+
+    return [("notifier", notify, notify_interval), ("sweep", sweep, sweep_interval)]
+
+
+@dataclass
+class Stack:
+    """Everything one web process serves, built and started by :func:`start_background`."""
+
+    database: Database
+    ops: UseCases
+    reads: RequestReads
+    notifier: Notifier
+    bolt: App
+    asgi: Starlette
+    worker: Worker | None
+    after_ack: AfterAck
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Let the steps in progress finish, then stop every loop.
+
+        Drafts already acked as "drafting" are finished first, while the notifier still runs.
+        """
+        deadline = time.monotonic() + STOP_SECONDS
+        self.after_ack.close()
+        self.stop.set()
+        self.notifier.wake()
+        if self.worker is not None:
+            self.worker.stop(timeout=STOP_SECONDS)
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+@contextmanager
+def start_background(
+    *,
+    database: Database,
+    policy: Policy,
+    slack: WebClient,
+    channel: str,
+    team_id: str,
+    signing_secret: str | None,
+    account_id: str,
+    public: EdgeXPublicClient,
+    private: EdgeXClient | None,
+    key: StarkKey | None,
+    paper: bool,
+    worker_config: WorkerConfig | None = None,
+    notify: bool = True,
+    sweep_interval: float = SWEEP_INTERVAL,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Iterator[Stack]:
+    """The app and its loops over the given parts; stopped when the block ends.
+
+    A worker runs when ``worker_config`` is given (it needs ``private`` and ``key``); the
+    notifier and the sweep run when ``notify`` (a web-only process leaves them to the worker).
+    """
+    wakeups = Wakeups()
+    after_ack = AfterAck()
+    side = slack_side(
+        database=database,
+        policy=policy,
+        slack=slack,
+        channel=channel,
+        team_id=team_id,
+        account_id=account_id,
+        public=public,
+        private=private,
+        paper=paper,
+        wakeups=wakeups,
+        clock=clock,
+        before_pass=after_ack.wait_quiet,
+    )
+    ops, reads, notifier = side.ops, side.reads, side.notifier
+    bolt = build_app(
+        ops,
+        reads,
+        client=slack,
+        signing_secret=signing_secret,
+        after_ack=after_ack,
+        first_time=lambda key, kind: slack_deliveries.first_time(
+            database, key=key, kind=kind, now=datetime.now(UTC)
+        ),
+    )
+    asgi = asgi_app(
+        bolt,
+        signing_secret=signing_secret,
+        health=lambda: _health(database),
+        metrics=metrics_endpoint(database, worker=worker_config is not None),
+        after_ack=after_ack,
+    )
+    worker = None
+    if worker_config is not None:
+        if private is None or key is None:
+            raise ValueError("a worker needs the signing client and the key")
+        worker = Worker(
+            database=database,
+            exchange=ExchangeAccess(private, key),
+            config=worker_config,
+            policy=policy,
+            membership=lambda _: ops.members.resolve(),
+            paper=paper,
+            wakeup=wakeups.submitter,
+        )
+    stack = Stack(database, ops, reads, notifier, bolt, asgi, worker, after_ack)
+    if notify:
+        stack.threads = [
+            threading.Thread(
+                target=notifier.run,
+                args=(stack.stop,),
+                # The poller's status changes do not wake the notifier in-process: drain often.
+                kwargs={"interval": NOTIFY_INTERVAL},
+                name="slack-notifier",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=_sweep_loop,
+                args=(ops, stack.stop, sweep_interval),
+                name="sweep",
+                daemon=True,
+            ),
+        ]
+    for thread in stack.threads:
+        thread.start()
+    if worker is not None:
+        worker.start()
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+def _sweep_loop(ops: UseCases, stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        try:
+            ops.sweep()
+        except Exception:
+            log.exception("sweep.failed")
+
+
+def _health(database: Database) -> dict[str, Any]:
+    try:
+        with database.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+    except Exception as err:
+        return {"ok": False, "database": type(err).__name__}
+    return {"ok": True}
+
+
+@dataclass(frozen=True)
+class Started:
+    """A web stack that passed every start-up check, and what its start line says of it."""
+
+    running: Stack
+    settings: Settings
+    base_url: str
+    account_id: str
+    team_id: str
+
+
+@contextmanager
+def checked_stack(settings: Settings, *, worker: bool) -> Iterator[Started]:
+    """``run`` (``worker``) or ``run --no-worker``: every check, then the stack, not yet served.
+
+    ``withdrawbot demo`` starts through here too, so it meets the same checks.
+    """
+    role = Role.RUN if worker else Role.WEB
+    with ExitStack() as stack:
+        parts = checked_parts(settings, role, stack)
+        running = stack.enter_context(
+            start_background(
+                database=parts.database,
+                policy=parts.policy,
+                slack=parts.slack_web(),
+                channel=settings.channel or "",
+                team_id=parts.team_id,
+                signing_secret=None
+                if settings.socket_mode
+                else secret(settings.slack_signing_secret),
+                account_id=parts.account_id,
+                public=parts.public,
+                private=parts.private,
+                key=parts.key if worker else None,
+                paper=settings.paper,
+                notify=worker,
+                worker_config=_worker_config(settings) if worker else None,
+            )
+        )
+        yield Started(running, settings, parts.base_url, parts.account_id, parts.team_id)
+
+
+def _worker_config(
+    settings: Settings, *, owner: str | None = None, lease_seconds: float | None = None
+) -> WorkerConfig:
+    chosen: dict[str, Any] = {}
+    if owner is not None:
+        chosen["owner"] = owner
+    if lease_seconds is not None:
+        chosen["lease"] = timedelta(seconds=lease_seconds)
+    return WorkerConfig(
+        poll_interval=settings.poll_interval,
+        poll_batch=settings.poll_batch,
+        watch_interval=max(settings.poll_interval, 30.0),
+        **chosen,
+    )
+
+
+@contextmanager
+def checked_worker(
+    *, lease_seconds: float, name: str | None, metrics_port: int | None = None
+) -> Iterator[Worker]:
+    """``withdrawbot worker``: every check, then the worker (not yet started) and its config line.
+
+    With Slack settings the worker also runs the notifier and the sweep (so a web-only process
+    beside it needs neither) and resolves the policy's user groups through Slack before signing.
+    """
+    settings = settings_for(Role.WORKER)
+    if settings.paper:
+        mark_logs_as_paper()
+    config = _worker_config(settings, owner=name or default_owner(), lease_seconds=lease_seconds)
+    with ExitStack() as stack:
+        parts = checked_parts(settings, Role.WORKER, stack, metrics_port=metrics_port)
+        private, key = parts.signer()
+        wakeups = Wakeups()
+        extra_loops: list[tuple[str, Step, float]] = []
+        membership: Callable[[Policy], Membership] = static_membership
+        if parts.slack is not None:
+            side = slack_side(
+                database=parts.database,
+                policy=parts.policy,
+                slack=parts.slack,
+                channel=settings.channel or "",
+                team_id=parts.team_id,
+                account_id=parts.account_id,
+                public=parts.public,
+                private=private,
+                paper=settings.paper,
+                wakeups=wakeups,
+            )
+            extra_loops = slack_loops(side)
+            membership = lambda _policy: side.ops.members.resolve()  # noqa: E731
+        worker = Worker(
+            database=parts.database,
+            exchange=ExchangeAccess(private, key),
+            config=config,
+            policy=parts.policy,
+            membership=membership,
+            paper=settings.paper,
+            wakeup=wakeups.submitter,
+            extra_loops=extra_loops,
+        )
+        log_event(
+            log,
+            logging.INFO,
+            "worker.config",
+            owner=config.owner,
+            account_id=parts.account_id,
+            exchange="paper" if settings.paper else parts.base_url,
+            database=parts.database.where,
+            lease_s=lease_seconds,
+            poll_interval_s=config.poll_interval,
+            poll_batch=config.poll_batch,
+            slack=[loop for loop, _, _ in extra_loops],
+            policy_hash=parts.policy.hash,
+            metrics_port=metrics_port,
+        )
+        yield worker
