@@ -20,6 +20,7 @@ from sqlmodel import col, select, update
 from storage import audit, dead_letters
 from storage.columns import canonical_json, utc
 from storage.engine import Database
+from storage.outbox_events import AlertEvent, read_alert
 from storage.tables import AlertRow
 
 __all__ = ["AlertEntry", "alert_key", "mark_delivered", "pending", "raise_alert"]
@@ -34,6 +35,10 @@ class AlertEntry:
     event: str
     payload: Mapping[str, Any]
     created_at: datetime
+
+    def alert(self) -> AlertEvent:
+        """The alert as the lines to post (``storage.outbox_events.read_alert``)."""
+        return read_alert(self.event, self.payload)
 
 
 def alert_key(*, event: str, subject: str) -> str:

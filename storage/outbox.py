@@ -4,8 +4,9 @@ A Slack outage must delay messages, never lose them, and a crash between posting
 must not post twice. So each event is a row written in the same transaction as the state
 change (``append``, called by the units of work), numbered per request, with a stable
 ``outbox_key`` the notifier puts in the message metadata and can look for in the thread before
-posting again. The payload describes the event (states, actor, decision, note) as JSON; how it
-reads in Slack is decided by the Slack layer.
+posting again. The payload describes the event (states, actor, decision, note) as JSON, read
+into one type per kind of event by ``storage.outbox_events`` (:meth:`OutboxEntry.change`); how
+it reads in Slack is decided by the Slack layer.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from approvals.lifecycle import State
 from storage import dead_letters
 from storage.columns import canonical_json, utc
 from storage.engine import Database
+from storage.outbox_events import RequestEvent, read_request_event
 from storage.repository import StoredRequest
 from storage.tables import OutboxRow
 
@@ -45,6 +47,10 @@ class OutboxEntry:
     created_at: datetime
     thread_ts: str | None
     root_set_aside: bool = False
+
+    def change(self) -> RequestEvent:
+        """The event as its type (``storage.outbox_events``); :class:`UnreadableEvent` if none."""
+        return read_request_event(self.event, self.payload)
 
 
 def outbox_key(*, client_withdraw_id: str, seq: int) -> str:

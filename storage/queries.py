@@ -22,6 +22,7 @@ from approvals.lifecycle import State
 from storage import audit, dead_letters, outbox
 from storage.columns import utc
 from storage.engine import Database
+from storage.outbox_events import REMINDED
 from storage.repository import StoredRequest, load_request
 from storage.tables import AuditRow, OutboxRow, RequestRow
 
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 REFUSED = "refused"
-REMINDED = "reminded"
 UNFREEZE_VOTE = "unfreeze_vote"
 
 

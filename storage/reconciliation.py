@@ -28,6 +28,7 @@ from storage import audit
 from storage.alerts import alert_key
 from storage.columns import canonical_json, utc
 from storage.engine import Database
+from storage.outbox_events import CONFIRM_ABSENT
 from storage.repository import StoredRequest, load_request, update_request
 from storage.tables import (
     AbsenceConfirmationRow,
@@ -49,8 +50,6 @@ __all__ = [
     "report_found",
 ]
 
-# The audit action and outbox event of every confirmation, whether or not it ends the request.
-CONFIRM_ABSENT = "confirm_absent"
 # The alert, audit action and outbox event of a failed withdrawal seen at edgeX after all.
 FOUND_AT_EXCHANGE = "found_at_exchange"
 

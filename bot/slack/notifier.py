@@ -28,11 +28,11 @@ missing scope) set nothing aside; every event waits until they are fixed. Of sev
 replicas on PostgreSQL one notifier drains at a time (an advisory lock): two could both post an
 event neither had marked yet.
 
-Exchange events come from the worker (``storage.work.record_status`` writes event
-``exchange_status`` or the terminal trigger, with ``detail.exchange_status`` and, from the
-worker's ``bot.worker.reports.status_detail``, fields such as ``censorFailCode`` or an error's
-``code`` and ``message``); they are drawn with ``exchange_reply`` and any code or reason found
-in the detail.
+Each event is read into its type (``storage.outbox_events``: a decision, an absence
+confirmation, a quote, a reminder, a status edgeX reported, any other transition) and drawn by
+``bot.slack.thread_replies``; the Slack calls and what their failures mean are
+``bot.slack.posting``'s. An event whose payload has no known shape is set aside like one that
+cannot be drawn.
 
 An approver's ``confirm_absent`` (``storage.reconciliation``) is said in the thread with the
 confirmations so far; the one that ends the request adds its final transition, broadcast like
@@ -50,85 +50,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
-from slack_sdk.web import SlackResponse
 
-from approvals.decisions import Decision
-from approvals.lifecycle import TERMINAL, Request, State, Trigger
-from bot.slack.messages import (
-    Message,
-    RequestCard,
-    absence_reply,
-    decision_reply,
-    exchange_reply,
-    fallback_note,
-    quote_reply,
-    reminder_reply,
-    request_message,
-    transition_reply,
-)
-from bot.slack.text import PAPER_BANNER, PAPER_PREFIX, SECTION_MAX, clip, clip_markup, escape, fit
-from storage import alerts, dead_letters, outbox, queries
+from approvals.lifecycle import Request
+from bot.slack.messages import Message, RequestCard, request_message
+from bot.slack.posting import DeliveryFailed, Poster
+from bot.slack.quarantine import Quarantine
+from bot.slack.text import clip
+from bot.slack.thread_replies import alert_message, as_of, event_reply
+from storage import alerts, outbox, queries
 from storage.engine import Database
 from storage.outbox import OutboxEntry
-from storage.reconciliation import CONFIRM_ABSENT
 
-__all__ = ["EVENT_TYPE", "CardSource", "DeliveryFailed", "Notifier", "Unrenderable"]
+__all__ = ["CardSource", "DrainResult", "Latch", "Notifier", "Unrenderable"]
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "withdrawbot_event"
-_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _BACKOFF_MAX = 60.0
-_BOT_WIDE_DELAY = 60.0
-# Slack errors about the bot rather than the event: setting events aside would only quarantine
-# every one of them until the token or the app's scopes are fixed.
-_BOT_WIDE = frozenset(
-    {
-        "not_authed",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "token_expired",
-        "no_permission",
-        "missing_scope",
-        "not_allowed_token_type",
-        "ekm_access_denied",
-        "team_access_not_granted",
-        "access_denied",
-        "not_in_channel",
-        "request_timeout",
-        "service_unavailable",
-        "fatal_error",
-    }
-)
-_HISTORY_SLACK = timedelta(minutes=5)
-_CODE_FIELDS = (
-    "code",
-    "censorFailCode",
-    "l2RejectCode",
-    "l1RejectedReasonCode",
-    "censor_fail_code",
-    "l2_reject_code",
-    "l1_rejected_reason_code",
-)
-_REASON_FIELDS = (
-    "message",
-    "reason",
-    "censorFailReason",
-    "l2RejectReason",
-    "l1RejectedReasonMsg",
-    "censor_fail_reason",
-    "l2_reject_reason",
-    "l1_rejected_reason_msg",
-)
 
 
 class Latch(Protocol):
@@ -145,22 +88,6 @@ class CardSource(Protocol):
     def card(self, request_id: int) -> RequestCard: ...
 
     def rebuild(self, card: RequestCard, request: Request) -> RequestCard: ...
-
-
-class DeliveryFailed(Exception):
-    """Slack did not take an event; ``retry_after`` is how long to leave the request alone.
-
-    ``permanent``: Slack will never take it (the event is set aside as a dead letter);
-    ``posted``: the event's own message did go out (only its root redraw failed).
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: float, permanent: bool, posted: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.permanent = permanent
-        self.posted = posted
 
 
 class Unrenderable(Exception):
@@ -212,9 +139,9 @@ class Notifier:
         overlaps.
         """
         self.database = database
-        self.client = client
         self.cards = cards
-        self.channel = channel
+        self._slack = Poster(client, channel)
+        self._quarantine = Quarantine(self._slack, database, paper=paper, clock=clock)
         self.paper = paper
         self.clock = clock
         self._monotonic = monotonic
@@ -322,10 +249,10 @@ class Notifier:
         retrying = entry.key in self._attempted or entry.created_at < self._started_at
         self._attempted.add(entry.key)
         if entry.seq == 1:
-            ts = self._find_root(entry.key, entry.created_at) if retrying else None
+            ts = self._slack.find_root(entry.key, entry.created_at) if retrying else None
             if ts is None:
                 root = _render(lambda: request_message(card, paper=self.paper))
-                ts = self._post(root, key=entry.key)
+                ts = self._slack.post(root, key=entry.key)
             return ts
         if root_ts is None:
             raise DeliveryFailed(
@@ -335,10 +262,10 @@ class Notifier:
                 retry_after=1.0,
                 permanent=entry.root_set_aside,
             )
-        ts = self._find_reply(entry, root_ts) if retrying else None
+        ts = self._slack.find_reply(entry.key, root_ts) if retrying else None
         if ts is None:
             reply, broadcast = self._reply(entry, card)
-            ts = self._post(
+            ts = self._slack.post(
                 _render(lambda: reply), key=entry.key, thread_ts=root_ts, broadcast=broadcast
             )
         if redraw and entry.request_id not in self._stale_roots:
@@ -355,7 +282,7 @@ class Notifier:
         """
         try:
             root = _render(lambda: request_message(card, paper=self.paper))
-            self._call(self.client.chat_update, channel=self.channel, ts=root_ts, **root)
+            self._slack.update(root, ts=root_ts)
         except Unrenderable as bad:
             self._stale_roots.add(request_id)
             raise DeliveryFailed(
@@ -385,7 +312,7 @@ class Notifier:
         """
         first = entry.seq == 1
         root_ts = None if first else roots.get(entry.request_id)
-        ts = self._quarantine(
+        ts = self._quarantine.set_aside(
             key=entry.key,
             event=entry.event,
             error=error,
@@ -396,56 +323,6 @@ class Notifier:
         )
         if first:
             roots[entry.request_id] = ts
-
-    def _quarantine(
-        self,
-        *,
-        key: str,
-        event: str,
-        error: str,
-        request_id: int | None,
-        first: bool,
-        posted: str | None = None,
-        thread_ts: str | None = None,
-    ) -> str | None:
-        """Set ``key`` aside (``storage.dead_letters``) and say so in Slack in plain text.
-
-        When the note itself cannot be posted the event is set aside all the same: delivery of
-        everything else must go on. Returns the message standing for the event, if any.
-        """
-        note = fallback_note(
-            request_id=request_id,
-            event=event,
-            error=error,
-            first=first,
-            redraw=posted is not None,
-            paper=self.paper,
-        )
-        ts = posted
-        try:
-            note_ts = self._post(
-                note, key=f"{key}-dead", thread_ts=thread_ts, broadcast=thread_ts is not None
-            )
-            ts = ts or note_ts
-        except DeliveryFailed as failed:
-            error = f"{error}; the note about it failed too: {failed}"
-        dead_letters.set_aside(
-            self.database,
-            key=key,
-            event=event,
-            error=error,
-            now=self.clock(),
-            request_id=request_id,
-            slack_ts=ts,
-        )
-        log.error(
-            "notifier.dead_letter request=%s key=%s event=%s error=%s",
-            request_id,
-            key,
-            event,
-            clip(error, 300),
-        )
-        return ts
 
     def _reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
         """The thread reply for one event, and whether it is a final outcome for the channel.
@@ -459,78 +336,10 @@ class Notifier:
             raise Unrenderable(f"{type(err).__name__}: {err}") from err
 
     def _draw_reply(self, entry: OutboxEntry, card: RequestCard) -> tuple[Message, bool]:
-        payload = entry.payload
-        state = State(str(payload.get("state")))
-        previous = payload.get("previous_state")
-        moved = previous is not None and previous != state.value
-        then = self.cards.rebuild(card, _as_of(card.request, payload))
-        then = replace(then, exchange_status=_str(payload.get("exchange_status")))
-        detail: Mapping[str, Any] = payload.get("detail") or {}
-        event = entry.event
-        parts: list[Message] = []
-        person = self._person_reply(event, then, str(payload.get("actor", "")), detail)
-        if person is not None:
-            parts.append(person)
-            if moved:
-                parts.append(transition_reply(then, paper=self.paper))
-        elif event == "reminded":
-            parts.append(reminder_reply(then, paper=self.paper))
-        elif event == Trigger.QUOTED.value and isinstance(detail.get("quote"), Mapping):
-            quote: Mapping[str, Any] = detail["quote"]
-            parts.append(
-                quote_reply(
-                    then,
-                    fee=str(quote.get("fee", "")),
-                    max_amount=str(quote.get("max_amount", "")),
-                    lp_account=str(quote.get("lp_account_id", "")),
-                    paper=self.paper,
-                )
-            )
-        elif then.exchange_status is not None and "exchange_status" in detail:
-            code, said = _exchange_words(detail)
-            parts.append(exchange_reply(then, code=code, detail=said, paper=self.paper))
-            if moved:
-                parts.append(transition_reply(then, paper=self.paper))
-        elif moved or not _alerts(detail):
-            parts.append(transition_reply(then, paper=self.paper))
-            code, said = _exchange_words(detail)
-            if code or said:
-                words = " · ".join(fit(w, 500) for w in (code, said) if w)
-                parts.append(_lines([f"edgeX said: {words}"], paper=self.paper))
-        extra = [f"⚠️ {fit(text, 1500)}" for text in _alerts(detail)]
-        if isinstance(detail.get("l1_tx_hash"), str):
-            extra.append(f"L1 transaction `{escape(detail['l1_tx_hash'])}`")
-        if isinstance(detail.get("audit_head_hash"), str):
-            extra.append(
-                f"Audit log head `{escape(detail['audit_head_hash'])}` (compare with "
-                "`withdrawbot audit verify`)"
-            )
-        if extra:
-            parts.append(_lines(extra, paper=self.paper))
-        return _join(parts), moved and state in TERMINAL
-
-    def _person_reply(
-        self, event: str, then: RequestCard, actor: str, detail: Mapping[str, Any]
-    ) -> Message | None:
-        """What a person's click said (approve, reject, confirm absent); None for other events."""
-        if event in (Decision.APPROVE.value, Decision.REJECT.value):
-            return decision_reply(
-                then,
-                approver=actor,
-                decision=Decision(event),
-                reason=_str(detail.get("reason")),
-                paper=self.paper,
-            )
-        if event == CONFIRM_ABSENT:
-            confirmed = detail.get("confirmers")
-            return absence_reply(
-                then,
-                confirmer=actor,
-                confirmed_by=[str(u) for u in confirmed] if isinstance(confirmed, list) else [],
-                needed=int(detail.get("needed") or 0),
-                paper=self.paper,
-            )
-        return None
+        event = entry.change()
+        then = self.cards.rebuild(card, as_of(card.request, event))
+        then = replace(then, exchange_status=event.exchange_status)
+        return event_reply(event, then, paper=self.paper)
 
     # --- alerts that belong to no request --------------------------------------------------------
 
@@ -540,20 +349,13 @@ class Notifier:
             retrying = entry.key in self._attempted or entry.created_at < self._started_at
             self._attempted.add(entry.key)
             try:
-                ts = self._find_root(entry.key, entry.created_at) if retrying else None
+                ts = self._slack.find_root(entry.key, entry.created_at) if retrying else None
                 if ts is None:
-                    detail: Mapping[str, Any] = entry.payload.get("detail") or {}
-                    own = detail.get("text")
-                    texts = (
-                        _alerts(detail)
-                        or ([own] if isinstance(own, str) else [])
-                        or [f"{entry.event}: {entry.payload.get('subject', '')}"]
-                    )
-                    lines = [f"🚨 {fit(text, 2000)}" for text in texts]
-                    ts = self._post(_lines(lines, paper=self.paper).payload(), key=entry.key)
+                    message = alert_message(entry.alert(), paper=self.paper)
+                    ts = self._slack.post(message.payload(), key=entry.key)
             except DeliveryFailed as failed:
                 if failed.permanent:
-                    self._quarantine(
+                    self._quarantine.set_aside(
                         key=entry.key,
                         event=entry.event,
                         error=str(failed),
@@ -567,93 +369,6 @@ class Notifier:
             delivered += 1
         return delivered, None
 
-    # --- Slack calls -----------------------------------------------------------------------------
-
-    def _post(
-        self,
-        message: Mapping[str, Any],
-        *,
-        key: str,
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> str:
-        arguments: dict[str, Any] = {
-            "channel": self.channel,
-            **message,
-            "metadata": {"event_type": EVENT_TYPE, "event_payload": {"key": key}},
-            "unfurl_links": False,
-            "unfurl_media": False,
-        }
-        if thread_ts is not None:
-            arguments["thread_ts"] = thread_ts
-            if broadcast:
-                arguments["reply_broadcast"] = True
-        response = self._call(self.client.chat_postMessage, **arguments)
-        return str(response["ts"])
-
-    def _find_reply(self, entry: OutboxEntry, root_ts: str) -> str | None:
-        cursor: str | None = None
-        while True:
-            page = self._call(
-                self.client.conversations_replies,
-                channel=self.channel,
-                ts=root_ts,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            found = _with_key(page.get("messages") or [], entry.key)
-            if found is not None:
-                return found
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or not cursor:
-                return None
-
-    def _find_root(self, key: str, created_at: datetime) -> str | None:
-        oldest = (created_at - _HISTORY_SLACK).timestamp()
-        cursor: str | None = None
-        while True:
-            page = self._call(
-                self.client.conversations_history,
-                channel=self.channel,
-                oldest=f"{oldest:.6f}",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            found = _with_key(page.get("messages") or [], key)
-            if found is not None:
-                return found
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or not cursor:
-                return None
-
-    def _call(self, call: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
-        method = call.__name__
-        try:
-            return call(**arguments)
-        except SlackApiError as err:
-            status = err.response.status_code
-            headers = err.response.headers or {}
-            retry_after = _retry_after(headers)
-            error = str(err.response.get("error", "")) if err.response.data else ""
-            transient = status in _TRANSIENT_STATUSES or error in ("ratelimited", "internal_error")
-            if error in _BOT_WIDE and not transient:
-                # Not this event's fault: every event would fail alike until someone fixes the
-                # token or the scopes, so nothing is set aside; it is tried again slowly.
-                log.error("notifier.slack_refuses_bot method=%s error=%s", method, error)
-                retry_after = retry_after or _BOT_WIDE_DELAY
-                transient = True
-            raise DeliveryFailed(
-                f"{method}: HTTP {status} {error}",
-                retry_after=retry_after if retry_after is not None else 0.0,
-                permanent=not transient,
-            ) from None
-        except (SlackClientError, OSError) as err:
-            raise DeliveryFailed(
-                f"{method}: {type(err).__name__}", retry_after=0.0, permanent=False
-            ) from None
-
     def _delay(self, request_id: int, failed: DeliveryFailed) -> float:
         """Retry-After when Slack gave one; otherwise exponential backoff."""
         attempts = self._failures.get(request_id, 0) + 1
@@ -661,83 +376,3 @@ class Notifier:
         if failed.retry_after > 0:
             return failed.retry_after
         return min(_BACKOFF_MAX, 0.5 * 2.0 ** (attempts - 1))
-
-
-def _as_of(request: Request, payload: Mapping[str, Any]) -> Request:
-    """The request as the event saw it: its state and note, and the decisions made by then."""
-    at_text = payload.get("at")
-    at = datetime.fromisoformat(at_text) if isinstance(at_text, str) else None
-    decisions = tuple(d for d in request.decisions if at is None or d.at <= at)
-    return replace(
-        request,
-        state=State(str(payload.get("state"))),
-        note=_str(payload.get("note")),
-        decisions=decisions,
-    )
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _exchange_words(detail: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """EdgeX's own code and reason, wherever in the worker's detail they are."""
-    sources: list[Mapping[str, Any]] = [detail]
-    for nested in ("error", "failure", "codes", "record"):
-        value = detail.get(nested)
-        if isinstance(value, Mapping):
-            sources.append(value)
-    code = next((_str(s.get(f)) for s in sources for f in _CODE_FIELDS if _str(s.get(f))), None)
-    said = next((_str(s.get(f)) for s in sources for f in _REASON_FIELDS if _str(s.get(f))), None)
-    return code, said
-
-
-def _alerts(detail: Mapping[str, Any]) -> list[str]:
-    """The worker's warnings in a detail: ``alert.text`` and each of ``alerts[].text``."""
-    found: list[Mapping[str, Any]] = []
-    if isinstance(detail.get("alert"), Mapping):
-        found.append(detail["alert"])
-    found += [a for a in detail.get("alerts") or () if isinstance(a, Mapping)]
-    return [str(a["text"]) for a in found if isinstance(a.get("text"), str)]
-
-
-def _lines(lines: Sequence[str], *, paper: bool) -> Message:
-    """Lines of mrkdwn already escaped, as one section."""
-    text = clip_markup("\n".join(lines), SECTION_MAX)
-    blocks: tuple[Block, ...] = (SectionBlock(text=MarkdownTextObject(text=text)),)
-    if paper:
-        banner = ContextBlock(elements=[MarkdownTextObject(text=PAPER_BANNER)])
-        return Message(text=f"{PAPER_PREFIX} {text}", blocks=(banner, *blocks))
-    return Message(text=text, blocks=blocks)
-
-
-def _join(parts: Sequence[Message]) -> Message:
-    if len(parts) == 1:
-        return parts[0]
-    blocks: list[Block] = []
-    for part in parts:
-        blocks.extend(part.blocks[1:] if blocks and _has_banner(part) else part.blocks)
-    return Message(text=parts[-1].text, blocks=tuple(blocks))
-
-
-def _has_banner(message: Message) -> bool:
-    return message.text.startswith(PAPER_PREFIX) and message.blocks[0].type == "context"
-
-
-def _with_key(messages: Sequence[Mapping[str, Any]], key: str) -> str | None:
-    for message in messages:
-        metadata = message.get("metadata") or {}
-        if (metadata.get("event_payload") or {}).get("key") == key:
-            return str(message["ts"])
-    return None
-
-
-def _retry_after(headers: Mapping[str, Any]) -> float | None:
-    for name, value in headers.items():
-        if str(name).lower() == "retry-after":
-            text = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(str(text)))
-            except ValueError:
-                return None
-    return None

@@ -7,6 +7,8 @@ the thread, what an operator sees in ``/metrics`` and from ``withdrawbot outbox`
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.cli import main
 from bot.slack.ids import ActionId
 from storage import dead_letters, outbox
+from storage.tables import OutboxRow
 from tests.slack.e2e.conftest import CHANNEL, LISTED, World, ack_text, wait_for
 
 
@@ -103,6 +106,31 @@ def test_a_refused_first_message_leaves_a_note_that_holds_the_thread(world: Worl
     world.say(world.alice, f"cancel {request_id}")
     world.flush()
     assert world.replies(request_id), "a later event did not reply in the note's thread"
+
+
+def test_an_event_of_no_known_shape_is_set_aside_and_the_next_goes_out(world: World) -> None:
+    request_id = world.draft()
+    world.flush()
+    with world.stack.database.write() as session:
+        session.add(
+            OutboxRow(
+                request_id=request_id,
+                seq=2,
+                outbox_key=f"withdrawbot-hand-written-{request_id}-2",
+                event="signed",
+                payload='{"state": "no such state", "detail": []}',
+                created_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    world.click(world.bob, request_id, ActionId.APPROVE)
+    world.flush()
+    texts = [ack_text(reply) for reply in world.replies(request_id)]
+    assert "could not be shown" in texts[0], texts
+    assert "UnreadableEvent" in texts[0], texts
+    assert any("approved" in text.lower() for text in texts[1:]), texts
+    (letter,) = dead_letters.listing(world.stack.database)
+    assert letter.key == f"withdrawbot-hand-written-{request_id}-2"
 
 
 def test_a_root_that_can_no_longer_be_updated_stops_only_its_redraws(world: World) -> None:
