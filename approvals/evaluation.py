@@ -8,7 +8,7 @@ matching rather than counted per group. The requester never counts unless the po
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -185,23 +185,7 @@ def evaluate(
     def excluded(user: str) -> bool:
         return user == requester and policy.requester_never_counts
 
-    seen: set[str] = set()
-    ignored: list[Ignored] = []
-    rejections: list[Approval] = []
-    candidates: list[Approval] = []
-    for approval in current:
-        who = approval.approver
-        if who in seen:
-            ignored.append(Ignored(approval, "already decided on this version"))
-        elif excluded(who):
-            ignored.append(Ignored(approval, "drafted the request"))
-        elif not any(membership.in_group(who, group) for group in eligible):
-            ignored.append(Ignored(approval, f"not in {join_or(eligible)}"))
-        elif approval.decision is Decision.REJECT:
-            rejections.append(approval)
-        else:
-            candidates.append(approval)
-        seen.add(who)
+    seen, ignored, rejections, candidates = _sort(current, eligible, membership, excluded)
 
     slots = [req.group for req in choice.tier.requires for _ in range(req.count)] if choice else []
     assignment = _match([a.approver for a in candidates], slots, membership)
@@ -226,16 +210,13 @@ def evaluate(
 
     may_approve: tuple[str, ...] = ()
     if outcome is Outcome.PENDING:
-        pool = sorted(
-            {user for group in eligible for user in membership.groups.get(group, frozenset())}
-        )
-        base = [a.approver for a in candidates]
-        may_approve = tuple(
-            user
-            for user in pool
-            if user not in seen
-            and not excluded(user)
-            and len(_match([*base, user], slots, membership)) > len(assignment)
+        may_approve = _may_approve(
+            eligible,
+            [a.approver for a in candidates],
+            slots,
+            membership,
+            counted=len(assignment),
+            decided=lambda user: user in seen or excluded(user),
         )
     return Evaluation(
         outcome=outcome,
@@ -278,3 +259,53 @@ def _match(
     for approver in approvers:
         assign(approver, set())
     return {approver: slot for slot, approver in owner.items()}
+
+
+def _may_approve(
+    eligible: Sequence[str],
+    candidates: list[str],
+    slots: list[str],
+    membership: Membership,
+    *,
+    counted: int,
+    decided: Callable[[str], bool],
+) -> tuple[str, ...]:
+    """Everyone whose approval would fill one more slot, of those who have not decided yet."""
+    pool = sorted(
+        {user for group in eligible for user in membership.groups.get(group, frozenset())}
+    )
+    return tuple(
+        user
+        for user in pool
+        if not decided(user) and len(_match([*candidates, user], slots, membership)) > counted
+    )
+
+
+def _sort(
+    current: Sequence[Approval],
+    eligible: Sequence[str],
+    membership: Membership,
+    excluded: Callable[[str], bool],
+) -> tuple[set[str], list[Ignored], list[Approval], list[Approval]]:
+    """Who decided, and each current decision as ignored (and why), a rejection or a candidate.
+
+    Only an approver's first decision on this version counts.
+    """
+    seen: set[str] = set()
+    ignored: list[Ignored] = []
+    rejections: list[Approval] = []
+    candidates: list[Approval] = []
+    for approval in current:
+        who = approval.approver
+        if who in seen:
+            ignored.append(Ignored(approval, "already decided on this version"))
+        elif excluded(who):
+            ignored.append(Ignored(approval, "drafted the request"))
+        elif not any(membership.in_group(who, group) for group in eligible):
+            ignored.append(Ignored(approval, f"not in {join_or(eligible)}"))
+        elif approval.decision is Decision.REJECT:
+            rejections.append(approval)
+        else:
+            candidates.append(approval)
+        seen.add(who)
+    return seen, ignored, rejections, candidates

@@ -283,14 +283,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sim = commands.add_parser(
-        "simulator", help="run the loopback edgeX V1 simulator (tests, demo, paper mode)"
-    )
-    sim.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
-    sim.add_argument("--host", default="127.0.0.1", help="bind address (keep it on loopback)")
-    sim.add_argument("--state", type=Path, help="keep the exchange state in this JSON file")
-    sim.set_defaults(handler=_simulator)
-
     policy = commands.add_parser("policy", help="work with the approval policy file")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
     check = policy_commands.add_parser(
@@ -342,6 +334,20 @@ def build_parser() -> argparse.ArgumentParser:
         settle.add_argument("--by", type=_person, required=True, help="who acts (audit log)")
         settle.set_defaults(handler=_outbox_settle)
 
+    _add_process_commands(commands)
+    return parser
+
+
+def _add_process_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that start a long-running process (each through ``bot.bootstrap``)."""
+    sim = commands.add_parser(
+        "simulator", help="run the loopback edgeX V1 simulator (tests, demo, paper mode)"
+    )
+    sim.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
+    sim.add_argument("--host", default="127.0.0.1", help="bind address (keep it on loopback)")
+    sim.add_argument("--state", type=Path, help="keep the exchange state in this JSON file")
+    sim.set_defaults(handler=_simulator)
+
     worker = commands.add_parser(
         "worker", help="sign and submit approved withdrawals, follow them, watch the account"
     )
@@ -380,7 +386,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve Slack only (never reads the L2 key); run `withdrawbot worker` beside it",
     )
     run.set_defaults(handler=_run)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
