@@ -245,7 +245,7 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
 
 
 def poll_cost(db: Database, sim: SimulatorServer, in_flight: int) -> None:
-    sim.exchange.configure({"normalStepMs": 3_600_000, "crossStepMs": 3_600_000})
+    sim.script.configure({"normalStepMs": 3_600_000, "crossStepMs": 3_600_000})
     client = EdgeXClient(sim.url, key=KEY, account_id=ACCOUNT)
     access = ExchangeAccess(client, KEY)
     config = WorkerConfig(owner="bench", poll_claim=in_flight)
@@ -312,11 +312,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer approvals (CI)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, SimulatorServer() as sim, SlackStandIn() as slack:
-        sim.exchange.create_account(
+        sim.script.create_account(
             {"l2Key": KEY.l2_key, "accountId": ACCOUNT, "balances": {"1000": "100000000"}},
             sim.wall_ms(),
         )
-        sim.exchange.configure({"normalStepMs": 300, "crossStepMs": 300})
+        sim.script.configure({"normalStepMs": 300, "crossStepMs": 300})
         db = database(Path(folder))
         try:
             latencies(db, sim, slack, 10 if args.quick else 50)

@@ -59,7 +59,7 @@ class PaperExchange:
         with self.server.lock:
             books = self.server.exchange.books
             if PAPER_ACCOUNT_ID not in books.accounts:
-                self.server.exchange.create_account(
+                self.server.script.create_account(
                     {
                         "accountId": PAPER_ACCOUNT_ID,
                         "l2Key": self.key.l2_key,

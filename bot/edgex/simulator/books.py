@@ -1,9 +1,11 @@
 """The simulated exchange's books: accounts, balances, withdrawals and their status walks.
 
 Kept apart from HTTP so the rules read like edgeX's and can be persisted as plain JSON. Every
-method runs under the caller's lock and either returns response data or raises :class:`ApiError`
-with an edgeX-style code and ``errorParam``. The simulator's error codes are its own (edgeX
-publishes no catalogue): the bot must show whatever code it gets, never branch on these names.
+method runs under the caller's lock and either returns response data or raises
+``bot.edgex.simulator.fields.ApiError`` with an edgeX-style code and ``errorParam``. Beside it:
+``liquidity`` (the LP's quotes and the cross-withdrawal checks against them), ``scripting``
+(what the admin API sets up: accounts, quotes, fates, the clock) and ``fields`` (request field
+checks).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import is_checksum_address
 from starknet_py.hash.utils import verify_message_signature
 
 from bot.edgex import signing
@@ -29,7 +30,6 @@ from bot.edgex.simulator.catalog import (
     DEFAULT_COINS,
     DEFAULT_GLOBAL,
     DEFAULT_MULTI_CHAIN,
-    DEFAULT_QUOTE,
     ORDER_STATUS_FAILED,
     ORDER_STATUS_PENDING,
     ORDER_STATUS_SUCCESS,
@@ -37,29 +37,20 @@ from bot.edgex.simulator.catalog import (
     OUTCOMES,
     SUCCESS,
 )
+from bot.edgex.simulator.fields import (
+    UINT,
+    ApiError,
+    checked_address,
+    checked_decimal,
+)
+from bot.edgex.simulator.liquidity import LiquidityProvider
 from bot.edgex.stark_ecdsa import EC_ORDER
 from bot.edgex.statuses import WALKS, is_terminal
 from bot.edgex.statuses import WithdrawKind as Kind
 
 MS_PER_HOUR = 3_600_000
 MIN_EXPIRY_MS = 24 * MS_PER_HOUR
-_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_UINT = re.compile(r"[0-9]{1,20}")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{128}")
-
-
-class ApiError(Exception):
-    """An edgeX error envelope: ``code``, ``msg`` and ``errorParam`` (HTTP 200 unless set)."""
-
-    def __init__(
-        self, code: str, msg: str, error_param: dict[str, str] | None = None, http_status: int = 200
-    ) -> None:
-        super().__init__(f"{code}: {msg}")
-        self.code = code
-        self.msg = msg
-        self.error_param = error_param
-        self.http_status = http_status
 
 
 @dataclass
@@ -153,6 +144,24 @@ class Books:
         default_factory=lambda: json.loads(json.dumps(DEFAULT_MULTI_CHAIN))
     )
 
+    def coin(self, coin_id: str) -> dict[str, Any]:
+        for coin in self.coins:
+            if coin["coinId"] == coin_id:
+                return coin
+        raise ApiError("COIN_NOT_FOUND", f"unknown coinId {coin_id}", {"coinId": coin_id})
+
+    def new_id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id)
+
+    def chain(self, chain_id: str) -> dict[str, Any]:
+        for chain in self.multi_chain["chainList"]:
+            if chain["chainId"] == chain_id:
+                return dict(chain)
+        raise ApiError(
+            "CHAIN_NOT_SUPPORTED", f"chain {chain_id} is not supported", {"chainId": chain_id}
+        )
+
 
 class Exchange:
     """The rules of the simulated V1 asset API, applied to :class:`Books`."""
@@ -160,6 +169,7 @@ class Exchange:
     def __init__(self, state_path: Path | None = None) -> None:
         self.state_path = state_path
         self.books = _load(state_path) if state_path and state_path.exists() else Books()
+        self.liquidity = LiquidityProvider(self.books)
 
     # --- persistence -----------------------------------------------------------------------
 
@@ -180,118 +190,6 @@ class Exchange:
     def lifecycle_now(self, wall_ms: int) -> int:
         """The lifecycle clock: wall time plus whatever tests advanced it by."""
         return wall_ms + self.books.clock_offset_ms
-
-    # --- admin -----------------------------------------------------------------------------
-
-    def create_account(self, spec: dict[str, Any], wall_ms: int) -> Account:
-        l2_key = _str(spec, "l2Key")
-        try:
-            key_int = signing.parse_l2_key(l2_key)
-        except signing.SigningError as err:
-            raise ApiError("INVALID_PARAMETER", str(err), {"field": "l2Key"}) from err
-        account_id = str(spec.get("accountId") or self._new_id())
-        if not _UINT.fullmatch(account_id) or int(account_id) >= 2**63:
-            raise ApiError(
-                "INVALID_PARAMETER", "accountId must be an int64", {"field": "accountId"}
-            )
-        if account_id in self.books.accounts:
-            raise ApiError("ACCOUNT_EXISTS", f"account {account_id} exists", {"field": "accountId"})
-        balances = spec.get("balances") or {}
-        if not isinstance(balances, dict):
-            raise ApiError("INVALID_PARAMETER", "balances must be an object", {"field": "balances"})
-        available = {}
-        for coin_id, amount in balances.items():
-            self._coin(str(coin_id))
-            available[str(coin_id)] = str(_decimal(amount, "balances"))
-        eth = str(
-            spec.get("ethAddress") or "0x" + hashlib.sha256(account_id.encode()).hexdigest()[:40]
-        )
-        api_enabled = spec.get("apiEnabled", True)
-        if not isinstance(api_enabled, bool):
-            raise ApiError(
-                "INVALID_PARAMETER", "apiEnabled must be a boolean", {"field": "apiEnabled"}
-            )
-        account = Account(
-            account_id=account_id,
-            l2_key=hex(key_int),
-            eth_address=eth,
-            available=available,
-            created_ms=wall_ms,
-            api_enabled=api_enabled,
-        )
-        self.books.accounts[account_id] = account
-        return account
-
-    def set_quote(self, spec: dict[str, Any]) -> dict[str, str]:
-        chain = str(spec.get("chainId", "*"))
-        if "refuse" in spec:
-            self._set_refusal(chain, spec["refuse"])
-        quote = {**DEFAULT_QUOTE, **self.books.quotes.get(chain, {})}
-        for name in DEFAULT_QUOTE:
-            if name in spec:
-                quote[name] = str(spec[name])
-        _decimal(quote["fee"], "fee", allow_zero=True)
-        _decimal(quote["crossWithdrawMaxAmount"], "crossWithdrawMaxAmount")
-        signing.parse_l2_key(quote["crossWithdrawL2Key"])
-        self.books.quotes[chain] = quote
-        return quote
-
-    def _set_refusal(self, chain: str, refusal: object) -> None:
-        """``{"code", "msg"?}`` makes the quote for ``chain`` an error answer; ``null`` lifts it."""
-        if refusal is None:
-            self.books.quote_refusals.pop(chain, None)
-            return
-        if not isinstance(refusal, dict) or not isinstance(refusal.get("code"), str):
-            raise ApiError(
-                "INVALID_PARAMETER", "refuse must be {code, msg?} or null", {"field": "refuse"}
-            )
-        self.books.quote_refusals[chain] = {
-            "code": refusal["code"],
-            "msg": str(refusal.get("msg") or "the liquidity provider will not quote this"),
-        }
-
-    def script_fate(self, spec: dict[str, Any]) -> Fate:
-        outcome = str(spec.get("outcome", SUCCESS))
-        if outcome != SUCCESS and outcome not in OUTCOMES:
-            names = ", ".join([SUCCESS, *OUTCOMES])
-            raise ApiError("INVALID_PARAMETER", f"unknown outcome {outcome!r}; one of {names}")
-        fate = Fate(
-            outcome=outcome,
-            code=str(spec.get("code", "")),
-            reason=str(spec.get("reason", "")),
-            completed_eth_address=str(spec.get("l1CompletedEthAddress", "")),
-        )
-        if "withdrawId" in spec:
-            withdrawal = self.books.withdrawals.get(str(spec["withdrawId"]))
-            if withdrawal is None:
-                raise ApiError("NOT_FOUND", f"no withdrawal {spec['withdrawId']}")
-            self._check_outcome(Kind(withdrawal.kind), fate.outcome)
-            withdrawal.fate = fate
-        elif "clientId" in spec:
-            self.books.fates_by_client_id[str(spec["clientId"])] = fate
-        else:
-            self.books.pending_fates.append(fate)
-        return fate
-
-    def advance(self, seconds: float) -> int:
-        if seconds < 0:
-            raise ApiError("INVALID_PARAMETER", "the clock only moves forward")
-        self.books.clock_offset_ms += round(seconds * 1000)
-        return self.books.clock_offset_ms
-
-    def configure(self, spec: dict[str, Any]) -> Config:
-        for name in ("normal_step_ms", "cross_step_ms", "auth_window_ms"):
-            camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), name)
-            if camel in spec:
-                value = spec[camel]
-                if not isinstance(value, int) or value < 0:
-                    raise ApiError("INVALID_PARAMETER", f"{camel} must be a whole number >= 0")
-                setattr(self.books.config, name, value)
-        if "shape" in spec:
-            if spec["shape"] not in SHAPES:
-                raise ApiError("INVALID_PARAMETER", f"shape must be one of {', '.join(SHAPES)}")
-            self.books.config.shape = spec["shape"]
-        return self.books.config
 
     # --- public and account reads ----------------------------------------------------------
 
@@ -357,17 +255,17 @@ class Exchange:
                 f"{client_field} {client_id} was used for a different request",
                 {client_field: client_id, "withdrawId": existing.id},
             )
-        coin = self._coin(str(body["coinId"]))
-        amount = _decimal(body["amount"], "amount")
+        coin = self.books.coin(str(body["coinId"]))
+        amount = checked_decimal(body["amount"], "amount")
         if amount % Decimal(coin["stepSize"]) != 0:
             raise ApiError(
                 "AMOUNT_STEP_SIZE_INVALID",
                 f"amount must be a multiple of {coin['stepSize']}",
                 {"amount": str(body["amount"]), "stepSize": coin["stepSize"]},
             )
-        _address(body["ethAddress"], "ethAddress")
+        checked_address(body["ethAddress"], "ethAddress")
         expire = str(body["expireTime"])
-        if not _UINT.fullmatch(expire):
+        if not UINT.fullmatch(expire):
             raise ApiError(
                 "INVALID_PARAMETER", "expireTime must be Unix milliseconds", {"field": "expireTime"}
             )
@@ -379,8 +277,8 @@ class Exchange:
             )
         lp_key = ""
         if kind is Kind.CROSS:
-            lp_key = self._check_cross(body, amount)
-        self._check_l2_signature(kind, body, coin, account, lp_key)
+            lp_key = self.liquidity.check_cross(body, amount)
+        check_l2_signature(kind, body, coin, account, lp_key)
         available = Decimal(account.available.get(coin["coinId"], "0"))
         if amount > available:
             raise ApiError(
@@ -400,7 +298,7 @@ class Exchange:
             fate = Fate()  # an outcome the kind cannot have (e.g. L1 reject of a normal one)
         now = self.lifecycle_now(wall_ms)
         withdrawal = Withdrawal(
-            id=self._new_id(),
+            id=self.books.new_id(),
             kind=kind.value,
             account_id=account.account_id,
             body=body,
@@ -428,20 +326,8 @@ class Exchange:
                 records.append(_shaped_record(_record(withdrawal), self.books.config.shape))
         return records
 
-    def sign_info(self, chain_id: str, amount: str) -> dict[str, str]:
-        self._chain(chain_id)
-        _decimal(amount, "amount")
-        refusal = self.books.quote_refusals.get(chain_id) or self.books.quote_refusals.get("*")
-        if refusal is not None:
-            raise ApiError(refusal["code"], refusal["msg"], {"chainId": chain_id})
-        return {
-            **DEFAULT_QUOTE,
-            **self.books.quotes.get("*", {}),
-            **self.books.quotes.get(chain_id, {}),
-        }
-
     def withdrawable(self, address: str, wall_ms: int) -> str:
-        _address(address, "address")
+        checked_address(address, "address")
         now = self.lifecycle_now(wall_ms)
         total = Decimal(0)
         for withdrawal in self.books.withdrawals.values():
@@ -456,7 +342,7 @@ class Exchange:
 
     def orders_page(self, account: Account, query: dict[str, str], wall_ms: int) -> dict[str, Any]:
         size_text = query.get("size", "")
-        if not _UINT.fullmatch(size_text) or not 1 <= int(size_text) <= 100:
+        if not UINT.fullmatch(size_text) or not 1 <= int(size_text) <= 100:
             raise ApiError("INVALID_PARAMETER", "size must be 1..100", {"field": "size"})
         start = _optional_uint(query, "startTime")
         end = _optional_uint(query, "endTime")
@@ -500,87 +386,6 @@ class Exchange:
 
     # --- rules -----------------------------------------------------------------------------
 
-    def _check_cross(self, body: dict[str, Any], amount: Decimal) -> str:
-        chain_id = str(body["chainId"])
-        if not _UINT.fullmatch(chain_id):
-            raise ApiError("INVALID_PARAMETER", "chainId must be a number", {"field": "chainId"})
-        chain = self._chain(chain_id)
-        _address(body["erc20Address"], "erc20Address")
-        tokens = [
-            t
-            for t in chain["tokenList"]
-            if t["tokenAddress"].lower() == str(body["erc20Address"]).lower()
-        ]
-        if not tokens:
-            raise ApiError(
-                "ERC20_ADDRESS_MISMATCH",
-                "erc20Address is not this coin's token on the chain",
-                {"erc20Address": str(body["erc20Address"]), "chainId": chain_id},
-            )
-        if not chain["allowWithdraw"] or not tokens[0]["withdrawEnable"]:
-            raise ApiError(
-                "CHAIN_WITHDRAW_DISABLED",
-                f"withdrawals to {chain['chain']} are disabled",
-                {"chainId": chain_id},
-            )
-        limits = self.books.multi_chain
-        if amount < Decimal(limits["minWithdraw"]):
-            raise ApiError(
-                "AMOUNT_BELOW_MIN",
-                f"minimum withdrawal is {limits['minWithdraw']}",
-                {"minWithdraw": limits["minWithdraw"]},
-            )
-        if amount > Decimal(limits["maxWithdraw"]):
-            raise ApiError(
-                "AMOUNT_ABOVE_MAX",
-                f"maximum withdrawal is {limits['maxWithdraw']}",
-                {"maxWithdraw": limits["maxWithdraw"]},
-            )
-        quote = self.sign_info(chain_id, str(body["amount"]))
-        if amount > Decimal(quote["crossWithdrawMaxAmount"]):
-            raise ApiError(
-                "AMOUNT_ABOVE_CROSS_MAX",
-                "amount is above the cross-withdraw maximum",
-                {"crossWithdrawMaxAmount": quote["crossWithdrawMaxAmount"]},
-            )
-        if str(body["lpAccountId"]) != quote["lpAccountId"]:
-            raise ApiError(
-                "LP_ACCOUNT_MISMATCH",
-                "lpAccountId does not match the current quote",
-                {"lpAccountId": quote["lpAccountId"]},
-            )
-        if _decimal(body["fee"], "fee", allow_zero=True) != Decimal(quote["fee"]):
-            raise ApiError(
-                "FEE_MISMATCH", "fee does not match the current quote", {"fee": quote["fee"]}
-            )
-        return quote["crossWithdrawL2Key"]
-
-    def _check_l2_signature(
-        self, kind: Kind, body: dict[str, Any], coin: dict[str, Any], account: Account, lp_key: str
-    ) -> None:
-        signature = str(body["l2Signature"])
-        if not _SIGNATURE.fullmatch(signature):
-            raise ApiError(
-                "L2_SIGNATURE_MALFORMED",
-                "l2Signature must be r||s, 128 hex digits",
-                {"field": "l2Signature"},
-            )
-        meta = signing.CoinMeta(coin["coinId"], coin["starkExAssetId"], coin["starkExResolution"])
-        try:
-            msg = (
-                signing.normal_withdraw_message_hash(body, meta)
-                if kind is Kind.NORMAL
-                else signing.cross_withdraw_message_hash(body, meta, lp_key)
-            )
-        except signing.SigningError as err:
-            raise ApiError("INVALID_PARAMETER", str(err), {"field": "body"}) from err
-        if not verify_stark(msg, signature, account.l2_key):
-            raise ApiError(
-                "L2_SIGNATURE_INVALID",
-                "l2Signature does not match the withdrawal",
-                {"field": "l2Signature"},
-            )
-
     def _walk(self, withdrawal: Withdrawal, now: int) -> None:
         """Move a withdrawal along its walk as far as the lifecycle clock allows."""
         kind = Kind(withdrawal.kind)
@@ -613,12 +418,6 @@ class Exchange:
         if withdrawal.status not in WALKS[Kind(withdrawal.kind)]:
             account.available[coin_id] = str(Decimal(account.available.get(coin_id, "0")) + amount)
 
-    def _check_outcome(self, kind: Kind, outcome: str) -> None:
-        if outcome != SUCCESS and kind not in OUTCOMES[outcome].failed_status:
-            raise ApiError(
-                "INVALID_PARAMETER", f"{outcome} cannot happen to a {kind.value.lower()} withdrawal"
-            )
-
     def _by_client_id(self, kind: Kind, account_id: str, client_id: str) -> Withdrawal | None:
         field_name = "clientWithdrawId" if kind is Kind.NORMAL else "clientCrossWithdrawId"
         return next(
@@ -632,28 +431,10 @@ class Exchange:
             None,
         )
 
-    def _coin(self, coin_id: str) -> dict[str, Any]:
-        for coin in self.books.coins:
-            if coin["coinId"] == coin_id:
-                return coin
-        raise ApiError("COIN_NOT_FOUND", f"unknown coinId {coin_id}", {"coinId": coin_id})
-
-    def _chain(self, chain_id: str) -> dict[str, Any]:
-        for chain in self.books.multi_chain["chainList"]:
-            if chain["chainId"] == chain_id:
-                return dict(chain)
-        raise ApiError(
-            "CHAIN_NOT_SUPPORTED", f"chain {chain_id} is not supported", {"chainId": chain_id}
-        )
-
     def _chain_name(self, withdrawal: Withdrawal) -> str:
         if withdrawal.kind == Kind.NORMAL.value:
             return "Ethereum"
-        return str(self._chain(str(withdrawal.body["chainId"]))["chain"])
-
-    def _new_id(self) -> str:
-        self.books.next_id += 1
-        return str(self.books.next_id)
+        return str(self.books.chain(str(withdrawal.body["chainId"]))["chain"])
 
 
 _NORMAL_FIELDS = (
@@ -865,44 +646,10 @@ def _l1_tx(w: Withdrawal, purpose: str, at_ms: int) -> dict[str, Any]:
     }
 
 
-def _str(spec: dict[str, Any], name: str) -> str:
-    value = spec.get(name)
-    if not isinstance(value, str) or not value:
-        raise ApiError("INVALID_PARAMETER", f"{name} is required", {"field": name})
-    return value
-
-
-def _decimal(value: Any, name: str, *, allow_zero: bool = False) -> Decimal:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not _DECIMAL.fullmatch(text):
-        raise ApiError(
-            "AMOUNT_INVALID" if name == "amount" else "INVALID_PARAMETER",
-            f"{name} must be a plain positive decimal",
-            {"field": name},
-        )
-    number = Decimal(text)
-    if number == 0 and not allow_zero:
-        raise ApiError(
-            "AMOUNT_INVALID" if name == "amount" else "INVALID_PARAMETER",
-            f"{name} must be greater than zero",
-            {"field": name},
-        )
-    return number
-
-
-def _address(value: Any, name: str) -> None:
-    text = str(value)
-    digits = text[2:]
-    if not _ADDRESS.fullmatch(text) or (
-        digits != digits.lower() and digits != digits.upper() and not is_checksum_address(text)
-    ):
-        raise ApiError("ETH_ADDRESS_INVALID", f"{name} is not a valid address", {"field": name})
-
-
 def _optional_uint(query: dict[str, str], name: str) -> int | None:
     if name not in query or query[name] == "":
         return None
-    if not _UINT.fullmatch(query[name]):
+    if not UINT.fullmatch(query[name]):
         raise ApiError("INVALID_PARAMETER", f"{name} must be Unix seconds", {"field": name})
     return int(query[name])
 
@@ -948,3 +695,39 @@ def _load(path: Path) -> Books:
         multi_chain=raw["multi_chain"],
     )
     return books
+
+
+def check_outcome(kind: Kind, outcome: str) -> None:
+    """Refuse a scripted outcome that cannot happen to this kind of withdrawal."""
+    if outcome != SUCCESS and kind not in OUTCOMES[outcome].failed_status:
+        raise ApiError(
+            "INVALID_PARAMETER", f"{outcome} cannot happen to a {kind.value.lower()} withdrawal"
+        )
+
+
+def check_l2_signature(
+    kind: Kind, body: dict[str, Any], coin: dict[str, Any], account: Account, lp_key: str
+) -> None:
+    """Refuse a body whose l2Signature is not the account key's over its message hash."""
+    signature = str(body["l2Signature"])
+    if not _SIGNATURE.fullmatch(signature):
+        raise ApiError(
+            "L2_SIGNATURE_MALFORMED",
+            "l2Signature must be r||s, 128 hex digits",
+            {"field": "l2Signature"},
+        )
+    meta = signing.CoinMeta(coin["coinId"], coin["starkExAssetId"], coin["starkExResolution"])
+    try:
+        msg = (
+            signing.normal_withdraw_message_hash(body, meta)
+            if kind is Kind.NORMAL
+            else signing.cross_withdraw_message_hash(body, meta, lp_key)
+        )
+    except signing.SigningError as err:
+        raise ApiError("INVALID_PARAMETER", str(err), {"field": "body"}) from err
+    if not verify_stark(msg, signature, account.l2_key):
+        raise ApiError(
+            "L2_SIGNATURE_INVALID",
+            "l2Signature does not match the withdrawal",
+            {"field": "l2Signature"},
+        )

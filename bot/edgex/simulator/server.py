@@ -22,7 +22,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.edgex import signing
-from bot.edgex.simulator.books import Account, ApiError, Exchange, verify_stark
+from bot.edgex.simulator.books import Account, Exchange, verify_stark
+from bot.edgex.simulator.fields import ApiError
+from bot.edgex.simulator.scripting import Script
 from bot.edgex.statuses import WithdrawKind as Kind
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class SimulatorServer:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.exchange = Exchange(state_path)
+        self.script = Script(self.exchange)
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.request_log: list[dict[str, Any]] = []
@@ -289,7 +292,7 @@ def _sign_info(sim: SimulatorServer, request: Request, _: Account | None) -> Any
     for name in ("amount", "chainId"):
         if not request.query.get(name):
             raise ApiError("INVALID_PARAMETER", f"{name} is required", {"field": name})
-    return sim.exchange.sign_info(request.query["chainId"], request.query["amount"])
+    return sim.exchange.liquidity.quote(request.query["chainId"], request.query["amount"])
 
 
 def _withdrawable(sim: SimulatorServer, request: Request, _: Account | None) -> Any:
@@ -323,7 +326,7 @@ AdminRoute = Callable[[SimulatorServer, dict[str, Any], Request], Any]
 
 
 def _admin_account(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
-    return asdict(sim.exchange.create_account(spec, request.received_ms))
+    return asdict(sim.script.create_account(spec, request.received_ms))
 
 
 def _admin_fault(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
@@ -365,12 +368,12 @@ def _admin_requests(sim: SimulatorServer, spec: dict[str, Any], request: Request
 
 ADMIN: dict[tuple[str, str], AdminRoute] = {
     ("POST", "/_sim/accounts"): _admin_account,
-    ("POST", "/_sim/quote"): lambda sim, spec, _: sim.exchange.set_quote(spec),
-    ("POST", "/_sim/fates"): lambda sim, spec, _: asdict(sim.exchange.script_fate(spec)),
+    ("POST", "/_sim/quote"): lambda sim, spec, _: sim.script.set_quote(spec),
+    ("POST", "/_sim/fates"): lambda sim, spec, _: asdict(sim.script.script_fate(spec)),
     ("POST", "/_sim/advance"): lambda sim, spec, _: {
-        "clockOffsetMs": sim.exchange.advance(float(spec.get("seconds", 0)))
+        "clockOffsetMs": sim.script.advance(float(spec.get("seconds", 0)))
     },
-    ("POST", "/_sim/config"): lambda sim, spec, _: asdict(sim.exchange.configure(spec)),
+    ("POST", "/_sim/config"): lambda sim, spec, _: asdict(sim.script.configure(spec)),
     ("POST", "/_sim/faults"): _admin_fault,
     ("DELETE", "/_sim/faults"): _admin_clear_faults,
     ("GET", "/_sim/state"): _admin_state,
