@@ -269,7 +269,7 @@ class Morning:
             if not submitted:
                 views = [
                     v
-                    for v in stage.slack.workspace.open_views(stage.people[name].user_id)
+                    for v in stage.slack.workspace.modals.open_views(stage.people[name].user_id)
                     if v["callback_id"] == CallbackId.REJECT_REASON.value
                 ]
                 if not views:

@@ -29,7 +29,7 @@ from bot.slack.messages import (
     request_message,
     transition_reply,
 )
-from bot.slack.standin.workspace import MAX_MESSAGE_BLOCKS, SlackError, check_blocks
+from bot.slack.standin.arguments import MAX_MESSAGE_BLOCKS, SlackError, check_blocks
 from bot.slack.text import clip_markup, fit, units
 from tests.approvals import helpers as h
 from tests.slack import world

@@ -240,8 +240,8 @@ def test_modals_open_dispatch_submit_and_follow_the_ack(
 ) -> None:
     alice = _person(standin, "U0ALICE")
     platform.command(alice, "form", channel=CHANNEL)
-    _eventually(lambda: bool(standin.workspace.open_views("U0ALICE")))
-    (view,) = standin.workspace.open_views("U0ALICE")
+    _eventually(lambda: bool(standin.workspace.modals.open_views("U0ALICE")))
+    (view,) = standin.workspace.modals.open_views("U0ALICE")
     assert view["callback_id"] == CallbackId.WITHDRAW
 
     platform.act_in_view(
@@ -262,7 +262,7 @@ def test_modals_open_dispatch_submit_and_follow_the_ack(
         "response_action": "errors",
         "errors": {Field.AMOUNT.value: "not a number"},
     }
-    assert [v["id"] for v in standin.workspace.open_views("U0ALICE")] == [view["id"]]
+    assert [v["id"] for v in standin.workspace.modals.open_views("U0ALICE")] == [view["id"]]
     state = bot.seen[-1][1]["view"]["state"]["values"]
     assert state[Field.KIND][ActionId.WITHDRAW_KIND]["selected_option"]["value"] == "normal"
     assert state[Field.COIN][Field.COIN]["selected_option"]["value"] == "USDT"
@@ -272,7 +272,7 @@ def test_modals_open_dispatch_submit_and_follow_the_ack(
     )
     assert accepted.status == 200
     assert accepted.ack() is None
-    assert standin.workspace.open_views("U0ALICE") == []
+    assert standin.workspace.modals.open_views("U0ALICE") == []
     with pytest.raises(LookupError, match="no input blocks"):
         platform.submit(alice, view_id=view["id"], values={"nope": "x"})
 
@@ -283,8 +283,8 @@ def test_home_opened_events_arrive_and_the_home_is_published(
     carol = _person(standin, "U0CAROL")
     delivery = platform.open_home(carol)
     assert delivery.status == 200
-    _eventually(lambda: standin.workspace.home("U0CAROL") is not None)
-    home = standin.workspace.home("U0CAROL")
+    _eventually(lambda: standin.workspace.modals.home("U0CAROL") is not None)
+    home = standin.workspace.modals.home("U0CAROL")
     assert home is not None
     assert home["blocks"][0]["text"]["text"] == "T0STANDIN"
     kind, event = bot.seen[-1]

@@ -221,10 +221,10 @@ MODAL: dict[str, Any] = {
 
 
 def test_views_open_update_and_triggers(client: WebClient, standin: SlackStandIn) -> None:
-    trigger = standin.workspace.issue_trigger("U0ALICE")
+    trigger = standin.workspace.modals.issue_trigger("U0ALICE")
     opened = client.views_open(trigger_id=trigger, view=MODAL)["view"]
     assert opened["callback_id"] == "withdraw.modal"
-    assert [v["id"] for v in standin.workspace.open_views("U0ALICE")] == [opened["id"]]
+    assert [v["id"] for v in standin.workspace.modals.open_views("U0ALICE")] == [opened["id"]]
     # A trigger works once.
     assert _error(lambda: client.views_open(trigger_id=trigger, view=MODAL)) == (
         "expired_trigger_id"
@@ -245,7 +245,7 @@ def test_views_open_update_and_triggers(client: WebClient, standin: SlackStandIn
     assert (
         _error(
             lambda: client.views_open(
-                trigger_id=standin.workspace.issue_trigger("U0ALICE"), view=duplicate
+                trigger_id=standin.workspace.modals.issue_trigger("U0ALICE"), view=duplicate
             )
         )
         == "invalid_arguments"
@@ -257,7 +257,7 @@ def test_triggers_expire_after_three_seconds() -> None:
     with SlackStandIn(clock=lambda: now[0]) as slack:
         slack.workspace.add_person("U0ALICE", "alice")
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
-        trigger = slack.workspace.issue_trigger("U0ALICE")
+        trigger = slack.workspace.modals.issue_trigger("U0ALICE")
         now[0] += 3.5
         assert _error(lambda: client.views_open(trigger_id=trigger, view=MODAL)) == (
             "expired_trigger_id"
@@ -272,10 +272,10 @@ def test_home_tabs_are_published_per_person(client: WebClient, standin: SlackSta
     first = client.views_publish(user_id="U0BOB", view=home)["view"]
     again = client.views_publish(user_id="U0BOB", view=home)["view"]
     assert first["id"] == again["id"]
-    published = standin.workspace.home("U0BOB")
+    published = standin.workspace.modals.home("U0BOB")
     assert published is not None
     assert published["blocks"][0]["text"]["text"] == "hi"
-    assert standin.workspace.home("U0ALICE") is None
+    assert standin.workspace.modals.home("U0ALICE") is None
     assert _error(lambda: client.views_publish(user_id="U0NOBODY", view=home)) == ("user_not_found")
     assert _error(lambda: client.views_publish(user_id="U0BOB", view=MODAL)) == (
         "invalid_arguments"

@@ -16,13 +16,13 @@ from bot.slack.home_view import home_view
 from bot.slack.ids import Field
 from bot.slack.messages import RequestCard, request_list_message
 from bot.slack.modals import ChainChoice, refusal_modal, reject_modal, withdraw_modal
-from bot.slack.standin.platform import view_state
-from bot.slack.standin.workspace import (
+from bot.slack.standin.arguments import (
     MAX_MESSAGE_BLOCKS,
     MAX_VIEW_BLOCKS,
     SlackError,
     check_blocks,
 )
+from bot.slack.standin.platform import view_state
 from tests.approvals.helpers import LISTED as ADDRESS
 from tests.slack import world
 from tests.slack.test_budget import HOSTILE, hostile_text

@@ -13,9 +13,10 @@ the signing secret exactly as Slack signs them::
             platform.command(alice, "250 USDT to 0x… rebalancing", channel="C0TREASURY")
 """
 
+from bot.slack.standin.arguments import SlackError
 from bot.slack.standin.platform import ACK_DEADLINE, Delivery, SlackPlatform, sign, view_state
 from bot.slack.standin.web_api import BOT_TOKEN, Call, SlackStandIn
-from bot.slack.standin.workspace import Person, ResponseTarget, SlackError, Workspace
+from bot.slack.standin.workspace import Person, ResponseTarget, Workspace
 
 __all__ = [
     "ACK_DEADLINE",

@@ -31,8 +31,9 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bot.slack.standin.arguments import Json
 from bot.slack.standin.web_api import SlackStandIn
-from bot.slack.standin.workspace import Json, Person, ResponseTarget
+from bot.slack.standin.workspace import Person, ResponseTarget
 
 __all__ = ["ACK_DEADLINE", "Delivery", "SlackPlatform", "sign", "view_state"]
 
@@ -176,7 +177,7 @@ class SlackPlatform:
             "response_url": self.standin.response_url(
                 ResponseTarget(channel, person.user_id, None)
             ),
-            "trigger_id": workspace.issue_trigger(person.user_id),
+            "trigger_id": workspace.modals.issue_trigger(person.user_id),
         }
 
     def click(
@@ -187,7 +188,7 @@ class SlackPlatform:
         message = workspace.message(channel, ts)
         block, element = _find_element(message["blocks"], action_id, block_id)
         response_url = self.standin.response_url(ResponseTarget(channel, person.user_id, ts))
-        trigger_id = workspace.issue_trigger(person.user_id)
+        trigger_id = workspace.modals.issue_trigger(person.user_id)
         payload: Json = {
             **self._interaction("block_actions", person, trigger_id),
             "container": {
@@ -221,9 +222,9 @@ class SlackPlatform:
         ``values`` is what the modal's inputs hold at that moment (see :meth:`submit`).
         """
         workspace = self.standin.workspace
-        view = workspace.view(view_id)
+        view = workspace.modals.view(view_id)
         block, element = _find_element(view["blocks"], action_id, block_id)
-        trigger_id = workspace.issue_trigger(person.user_id)
+        trigger_id = workspace.modals.issue_trigger(person.user_id)
         shown = {**view, "state": {"values": view_state(view, values or {})}}
         shown.pop("user_id", None)
         payload: Json = {
@@ -242,10 +243,10 @@ class SlackPlatform:
         offered); inputs not named are left empty, as Slack sends them.
         """
         workspace = self.standin.workspace
-        view = workspace.view(view_id)
+        view = workspace.modals.view(view_id)
         if view["user_id"] != person.user_id:
             raise ValueError(f"view {view_id} is not open for {person.user_id}")
-        trigger_id = workspace.issue_trigger(person.user_id)
+        trigger_id = workspace.modals.issue_trigger(person.user_id)
         shown = {**view, "state": {"values": view_state(view, values)}}
         shown.pop("user_id", None)
         payload: Json = {
@@ -259,9 +260,9 @@ class SlackPlatform:
             ack = delivery.ack()
             action = (ack or {}).get("response_action")
             if action == "update" and isinstance((ack or {}).get("view"), dict):
-                workspace.replace_view(view_id, (ack or {})["view"])
+                workspace.modals.replace_view(view_id, (ack or {})["view"])
             elif action != "errors":
-                workspace.close_view(view_id)
+                workspace.modals.close_view(view_id)
         return delivery
 
     def open_home(self, person: Person) -> Delivery:
@@ -275,7 +276,7 @@ class SlackPlatform:
             "tab": "home",
             "event_ts": f"{now:.6f}",
         }
-        home = workspace.home(person.user_id)
+        home = workspace.modals.home(person.user_id)
         if home is not None:
             home.pop("user_id", None)
             event["view"] = home

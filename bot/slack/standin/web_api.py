@@ -29,7 +29,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.slack.standin.workspace import Json, ResponseTarget, SlackError, Workspace
+from bot.slack.standin.arguments import Json, SlackError
+from bot.slack.standin.workspace import ResponseTarget, Workspace
 
 __all__ = ["BOT_TOKEN", "MANIFEST_SCOPES", "REQUIRED_SCOPE", "Call", "Fault", "SlackStandIn"]
 
@@ -68,9 +69,9 @@ METHODS: dict[str, Method] = {
     "chat.postMessage": Workspace.chat_post_message,
     "chat.update": Workspace.chat_update,
     "chat.postEphemeral": Workspace.chat_post_ephemeral,
-    "views.open": Workspace.views_open,
-    "views.update": Workspace.views_update,
-    "views.publish": Workspace.views_publish,
+    "views.open": lambda workspace, args: workspace.modals.views_open(args),
+    "views.update": lambda workspace, args: workspace.modals.views_update(args),
+    "views.publish": lambda workspace, args: workspace.modals.views_publish(args),
     "conversations.replies": Workspace.conversations_replies,
     "conversations.history": Workspace.conversations_history,
     "usergroups.list": Workspace.usergroups_list,

@@ -107,8 +107,8 @@ def test_help_and_anything_else(world: World) -> None:
 def _open_form(world: World) -> str:
     delivery = world.platform.command(world.alice, "", channel="C0TREASURY")
     assert delivery.status == 200
-    wait_for(lambda: bool(world.slack.workspace.open_views(world.alice.user_id)))
-    view = world.slack.workspace.open_views(world.alice.user_id)[-1]
+    wait_for(lambda: bool(world.slack.workspace.modals.open_views(world.alice.user_id)))
+    view = world.slack.workspace.modals.open_views(world.alice.user_id)[-1]
     assert view["callback_id"] == CallbackId.WITHDRAW
     return str(view["id"])
 
@@ -151,7 +151,8 @@ def test_modal_kind_switch_adds_the_chain_and_drafts_cross(world: World) -> None
     )
     wait_for(
         lambda: any(
-            b.get("block_id") == Field.CHAIN for b in world.slack.workspace.view(view_id)["blocks"]
+            b.get("block_id") == Field.CHAIN
+            for b in world.slack.workspace.modals.view(view_id)["blocks"]
         )
     )
     missing_chain = world.platform.submit(
@@ -191,8 +192,8 @@ def test_modal_kind_switch_adds_the_chain_and_drafts_cross(world: World) -> None
 def test_modal_refusal_without_a_field_replaces_the_form(world: World) -> None:
     delivery = world.platform.command(world.frank, "", channel="C0TREASURY")
     assert delivery.status == 200
-    wait_for(lambda: bool(world.slack.workspace.open_views(world.frank.user_id)))
-    view_id = world.slack.workspace.open_views(world.frank.user_id)[-1]["id"]
+    wait_for(lambda: bool(world.slack.workspace.modals.open_views(world.frank.user_id)))
+    view_id = world.slack.workspace.modals.open_views(world.frank.user_id)[-1]["id"]
     refused = world.platform.submit(
         world.frank,
         view_id=view_id,

@@ -13,8 +13,8 @@ ELSEWHERE = "C0GENERAL"
 
 
 def _form_opened(world: World, user_id: str) -> str:
-    wait_for(lambda: bool(world.slack.workspace.open_views(user_id)), timeout=15)
-    view = world.slack.workspace.open_views(user_id)[-1]
+    wait_for(lambda: bool(world.slack.workspace.modals.open_views(user_id)), timeout=15)
+    view = world.slack.workspace.modals.open_views(user_id)[-1]
     assert view["callback_id"] == CallbackId.WITHDRAW
     return str(view["id"])
 
@@ -37,7 +37,7 @@ def test_a_rate_limited_views_open_is_waited_out(world: World) -> None:
 def test_a_5xx_on_views_publish_is_retried(world: World) -> None:
     world.slack.fail_next("views.publish", status=503)
     world.platform.open_home(world.bob)
-    wait_for(lambda: world.slack.workspace.home(world.bob.user_id) is not None)
+    wait_for(lambda: world.slack.workspace.modals.home(world.bob.user_id) is not None)
     assert [c.status for c in world.slack.calls_to("views.publish")] == [503, 200]
 
 
@@ -48,7 +48,7 @@ def test_an_expired_trigger_tells_the_person_what_to_do_instead(world: World) ->
     (said,) = _responses(world, world.alice.user_id)
     assert "Slack could not open the withdrawal form (expired_trigger_id)" in said
     assert "/withdraw 250 USDT to 0x" in said
-    assert world.slack.workspace.open_views(world.alice.user_id) == []
+    assert world.slack.workspace.modals.open_views(world.alice.user_id) == []
 
 
 def test_the_reject_form_not_opening_is_said_in_the_thread_of_the_click(world: World) -> None:
@@ -74,7 +74,8 @@ def test_a_stale_form_is_redrawn_on_its_current_version(world: World) -> None:
     )
     wait_for(
         lambda: any(
-            b.get("block_id") == Field.CHAIN for b in world.slack.workspace.view(view_id)["blocks"]
+            b.get("block_id") == Field.CHAIN
+            for b in world.slack.workspace.modals.view(view_id)["blocks"]
         )
     )
     updates = world.slack.calls_to("views.update")
@@ -108,12 +109,14 @@ def test_a_refused_click_in_home_is_answered_in_home(world: World) -> None:
     is shown at the top of his Home rather than lost."""
     request_id = world.draft()
     world.platform.open_home(world.bob)
-    wait_for(lambda: world.slack.workspace.home(world.bob.user_id) is not None)
-    home_id = str((world.slack.workspace.home(world.bob.user_id) or {})["id"])
+    wait_for(lambda: world.slack.workspace.modals.home(world.bob.user_id) is not None)
+    home_id = str((world.slack.workspace.modals.home(world.bob.user_id) or {})["id"])
     world.click(world.bob, request_id, ActionId.APPROVE)
     world.slack.workspace.channels[CHANNEL].members.discard(world.bob.user_id)
     published = len(world.slack.calls_to("views.publish"))
     world.platform.act_in_view(world.bob, view_id=home_id, action_id=ActionId.APPROVE)
     wait_for(lambda: len(world.slack.calls_to("views.publish")) > published)
-    home = ack_text({"blocks": (world.slack.workspace.home(world.bob.user_id) or {})["blocks"]})
+    home = ack_text(
+        {"blocks": (world.slack.workspace.modals.home(world.bob.user_id) or {})["blocks"]}
+    )
     assert "🚫 You already approved" in home, home

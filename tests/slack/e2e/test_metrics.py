@@ -46,7 +46,7 @@ def _approve(world: World, request_id: int) -> None:
 
 def _reject(world: World, request_id: int) -> None:
     world.click(world.bob, request_id, ActionId.REJECT)
-    view = world.slack.workspace.open_views(world.bob.user_id)[-1]
+    view = world.slack.workspace.modals.open_views(world.bob.user_id)[-1]
     world.platform.submit(world.bob, view_id=view["id"], values={Field.REJECT_REASON.value: "no"})
 
 

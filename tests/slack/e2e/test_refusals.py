@@ -170,8 +170,8 @@ def test_home_shows_what_waits_for_me(world: World) -> None:
     request_id = world.draft()
     delivery = world.platform.open_home(world.bob)
     assert delivery.status == 200
-    wait_for(lambda: world.slack.workspace.home(world.bob.user_id) is not None)
-    home = world.slack.workspace.home(world.bob.user_id) or {}
+    wait_for(lambda: world.slack.workspace.modals.home(world.bob.user_id) is not None)
+    home = world.slack.workspace.modals.home(world.bob.user_id) or {}
     shown = json.dumps(home)
     assert "Waiting for you" in shown
     assert f"#{request_id}" in shown
@@ -190,13 +190,13 @@ def test_home_shows_what_waits_for_me(world: World) -> None:
     wait_for(
         lambda: (
             "Nothing waits for your approval"
-            in json.dumps(world.slack.workspace.home(world.bob.user_id))
+            in json.dumps(world.slack.workspace.modals.home(world.bob.user_id))
         )
     )
     world.platform.open_home(world.alice)
-    wait_for(lambda: world.slack.workspace.home(world.alice.user_id) is not None)
+    wait_for(lambda: world.slack.workspace.modals.home(world.alice.user_id) is not None)
     assert "Nothing waits for your approval" in json.dumps(
-        world.slack.workspace.home(world.alice.user_id)
+        world.slack.workspace.modals.home(world.alice.user_id)
     )
     assert (
         transactions.get_request(world.stack.database, request_id=request_id).request.state

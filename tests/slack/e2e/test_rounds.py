@@ -63,7 +63,7 @@ def test_full_approve_round(world: World) -> None:
 def test_reject_round_asks_for_a_reason(world: World) -> None:
     request_id = world.draft()
     assert world.click(world.bob, request_id, ActionId.REJECT) == 200
-    views = world.slack.workspace.open_views(world.bob.user_id)
+    views = world.slack.workspace.modals.open_views(world.bob.user_id)
     assert views, "the reject form did not open"
     view = views[-1]
     assert view["callback_id"] == CallbackId.REJECT_REASON
