@@ -265,7 +265,9 @@ def poll_cost(db: Database, sim: SimulatorServer, in_flight: int) -> None:
         lease_for=timedelta(hours=1),
         limit=in_flight,
     )
-    sign = access.signer(quote=None, expire_time_ms=access.expire_time_ms())
+    sign = access.signer(
+        EXCHANGE.coins[0].coin_id, quote=None, expire_time_ms=access.expire_time_ms()
+    )
     account = sim.exchange.account(ACCOUNT)
     for request_id in ids:
         start = work.begin_submission(

@@ -51,7 +51,7 @@ from bot.edgex.models import (
     WithdrawableAmount,
 )
 from bot.edgex.signing import InvalidRequest, StarkKey
-from bot.edgex.wire import decode_data, log_event, read_envelope, transport_error
+from bot.edgex.wire import body_text, decode_data, log_event, read_envelope, transport_error
 
 __all__ = [
     "ACCOUNT_PATH",
@@ -473,17 +473,19 @@ class EdgeXClient(EdgeXPublicClient):
             query["offsetData"] = offset_data
         return self._get(ALL_ORDERS_PATH, _ORDERS_PAGE, "orders page", query)
 
-    def create_normal_withdraw(self, body: Mapping[str, Any]) -> str:
+    def create_normal_withdraw(self, body: Mapping[str, Any] | str) -> str:
         """Submit a signed ``build_normal_withdraw_body`` body once; returns the ``withdrawId``.
 
+        ``body`` as text (``bot.edgex.wire.body_text``, as stored) is sent byte for byte.
         Never retried. On an ``EdgeXError`` with ``outcome_unknown`` the withdrawal may exist.
         """
         created = self._post(CREATE_NORMAL_PATH, body, _NORMAL_CREATED, "created normal withdraw")
         return created.withdraw_id
 
-    def create_cross_withdraw(self, body: Mapping[str, Any]) -> str:
+    def create_cross_withdraw(self, body: Mapping[str, Any] | str) -> str:
         """Submit a signed ``build_cross_withdraw_body`` body once; returns the cross withdraw id.
 
+        ``body`` as text (``bot.edgex.wire.body_text``, as stored) is sent byte for byte.
         Never retried. On an ``EdgeXError`` with ``outcome_unknown`` the withdrawal may exist.
         """
         created = self._post(CREATE_CROSS_PATH, body, _CROSS_CREATED, "created cross withdraw")
@@ -507,7 +509,9 @@ class EdgeXClient(EdgeXPublicClient):
         )
         return signed.headers
 
-    def _post(self, path: str, body: Mapping[str, Any], adapter: TypeAdapter[T], what: str) -> T:
+    def _post(
+        self, path: str, body: Mapping[str, Any] | str, adapter: TypeAdapter[T], what: str
+    ) -> T:
         content, as_sent = self._body_bytes(body)
         client_id = as_sent.get("clientWithdrawId") or as_sent.get("clientCrossWithdrawId")
         headers = {"Content-Type": "application/json"}
@@ -529,8 +533,28 @@ class EdgeXClient(EdgeXPublicClient):
             )
             raise
 
-    def _body_bytes(self, body: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
-        """The bytes to send and their parsed-back form, which is what gets signed."""
+    def _body_bytes(self, body: Mapping[str, Any] | str) -> tuple[bytes, dict[str, Any]]:
+        """The bytes to send and their parsed-back form, which is what gets signed.
+
+        A text body is sent as it is (checked first like a mapping); a mapping is serialised
+        by ``body_text``, the one serialisation the worker also stores.
+        """
+        if isinstance(body, str):
+            try:
+                content = body.encode("ascii")
+                parsed = json.loads(content)
+            except (UnicodeEncodeError, ValueError):
+                raise InvalidRequest("the body text is not ASCII JSON") from None
+            if not isinstance(parsed, dict):
+                raise InvalidRequest("the body text is not a JSON object")
+            self._check_body(parsed)
+            return content, parsed
+        self._check_body(body)
+        content = body_text(body).encode("ascii")
+        as_sent: dict[str, Any] = json.loads(content)
+        return content, as_sent
+
+    def _check_body(self, body: Mapping[str, Any]) -> None:
         if not isinstance(body, Mapping) or not body:
             raise InvalidRequest("the body must be a non-empty signed withdrawal body")
         for name, value in body.items():
@@ -542,9 +566,6 @@ class EdgeXClient(EdgeXPublicClient):
             raise InvalidRequest("the body carries no l2Signature: sign it before submitting")
         if body.get("accountId") != self._account_id:
             raise InvalidRequest("the body's accountId is not this client's account")
-        content = json.dumps(dict(body), separators=(",", ":"), ensure_ascii=True).encode("ascii")
-        as_sent: dict[str, Any] = json.loads(content)
-        return content, as_sent
 
 
 def _id_list(ids: Sequence[str], name: str) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -27,12 +28,21 @@ from bot.edgex.errors import (
 )
 from bot.edgex.models import Envelope
 
-__all__ = ["decode_data", "log_event", "read_envelope", "transport_error"]
+__all__ = ["body_text", "decode_data", "log_event", "read_envelope", "transport_error"]
 
 T = TypeVar("T")
 
 SUCCESS = "SUCCESS"
 _ENVELOPE = TypeAdapter(Envelope)
+
+
+def body_text(body: Mapping[str, Any]) -> str:
+    """A signed withdrawal body as the exact text sent: the one serialisation there is.
+
+    The worker stores this text when it signs and the client sends it byte for byte, on the
+    first send and on every resend.
+    """
+    return json.dumps(dict(body), separators=(",", ":"), ensure_ascii=True)
 
 
 def log_event(logger: logging.Logger, level: int, event: str, **fields: object) -> None:

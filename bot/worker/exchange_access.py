@@ -1,15 +1,16 @@
 """The worker's view of edgeX: signing metadata, fresh quotes, signed bodies and the one send.
 
-The signed body is produced here once, as the exact JSON text the client will put on the wire
-(the client serialises a body with the same separators, so parsing the stored text back and
-handing it to the client sends byte for byte what was stored). Every resend goes through
-``send`` with that stored text; nothing here can sign a second, different body for a request,
-because storage refuses a second submission row.
+The signed body is produced here once, as the exact text the client puts on the wire
+(``bot.edgex.wire.body_text``, the only serialisation), and stored; every send and resend hands
+that stored text to the client, which sends it byte for byte. Nothing here can sign a second,
+different body for a request, because storage refuses a second submission row.
+
+The coin's signing metadata is resolved by :meth:`ExchangeAccess.signer` before storage opens
+its transaction, so no HTTP call to edgeX is made while the database's write lock is held.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -20,20 +21,16 @@ from approvals.money import canonical_decimal
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient
 from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
+from bot.edgex.wire import body_text
 from bot.exchange_terms import cross_quote
 from storage.repository import StoredRequest
 from storage.work import SignedSubmission, Signer, Submission
 
-__all__ = ["ExchangeAccess", "NotOurAccount", "wire_text"]
+__all__ = ["ExchangeAccess", "NotOurAccount"]
 
 
 class NotOurAccount(RuntimeError):
     """A request for another account than the one this worker signs for (a configuration slip)."""
-
-
-def wire_text(body: dict[str, str] | dict[str, str | int]) -> str:
-    """The body exactly as ``EdgeXClient`` serialises it."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=True)
 
 
 class ExchangeAccess:
@@ -85,8 +82,14 @@ class ExchangeAccess:
         )
         return cross_quote(info), info.to_quote()
 
-    def signer(self, *, quote: CrossWithdrawQuote | None, expire_time_ms: int) -> Signer:
-        """The callback storage calls inside the SUBMITTING transaction, after the re-check."""
+    def signer(
+        self, coin_id: str, *, quote: CrossWithdrawQuote | None, expire_time_ms: int
+    ) -> Signer:
+        """The callback storage calls inside the SUBMITTING transaction, after the re-check.
+
+        ``coin_id``'s metadata is read now, outside that transaction.
+        """
+        coin = self.coin(coin_id)
 
         def sign(stored: StoredRequest) -> SignedSubmission:
             content = stored.request.content
@@ -95,7 +98,8 @@ class ExchangeAccess:
                     f"request {stored.id} withdraws from edgeX account {content.account_id}, "
                     f"but this worker signs for account {self.account_id}"
                 )
-            coin = self.coin(content.coin_id)
+            if content.coin_id != coin.coin_id:
+                raise ValueError(f"request {stored.id} is not a withdrawal of coin {coin_id}")
             amount = canonical_decimal(content.amount)
             if content.kind is Kind.NORMAL:
                 normal = signing.build_normal_withdraw_body(
@@ -107,7 +111,7 @@ class ExchangeAccess:
                     client_withdraw_id=stored.client_withdraw_id,
                     expire_time_ms=expire_time_ms,
                 )
-                text = wire_text(normal)
+                text = body_text(normal)
             else:
                 if quote is None or content.erc20_address is None:
                     raise ValueError(f"cross request {stored.id} is signed against a fresh quote")
@@ -123,7 +127,7 @@ class ExchangeAccess:
                     client_cross_withdraw_id=stored.client_withdraw_id,
                     expire_time_ms=expire_time_ms,
                 )
-                text = wire_text(cross)
+                text = body_text(cross)
             return SignedSubmission(
                 kind=content.kind,
                 body=text,
@@ -139,7 +143,6 @@ class ExchangeAccess:
 
     def send(self, submission: Submission) -> str:
         """One POST of the stored body; the withdrawal id, or an ``EdgeXError``."""
-        body = json.loads(submission.body)
         if submission.kind is Kind.NORMAL:
-            return self.client.create_normal_withdraw(body)
-        return self.client.create_cross_withdraw(body)
+            return self.client.create_normal_withdraw(submission.body)
+        return self.client.create_cross_withdraw(submission.body)

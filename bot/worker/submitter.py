@@ -154,7 +154,9 @@ class Submitter:
             quote=quote,
             now=self._clock(),
             sign=self.exchange.signer(
-                quote=signing_quote, expire_time_ms=self.exchange.expire_time_ms()
+                stored.request.content.coin_id,
+                quote=signing_quote,
+                expire_time_ms=self.exchange.expire_time_ms(),
             ),
         )
         if start.submission is None:

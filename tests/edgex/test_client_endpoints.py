@@ -12,6 +12,7 @@ from bot.edgex import client as edgex
 from bot.edgex import signing
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.signing import InvalidRequest
+from bot.edgex.wire import body_text
 from tests.edgex.conftest import ACCOUNT_ID, ClientFactory
 from tests.edgex.scripted_server import ScriptedServer, ok, verify_auth
 from tests.edgex.vectors import vector_coin, vector_key, vectors
@@ -224,6 +225,46 @@ def test_normal_withdraw_submission_sends_the_signed_body(
     assert request.raw_query == ""
     assert request.headers["content-type"] == "application/json"
     assert json.loads(request.body) == body
+
+
+def test_a_stored_body_text_is_sent_byte_for_byte(
+    client: EdgeXClient, server: ScriptedServer
+) -> None:
+    body = signing.build_normal_withdraw_body(
+        vector_key(),
+        account_id=ACCOUNT_ID,
+        coin=vector_coin(),
+        amount="12.5",
+        eth_address=ETH,
+        client_withdraw_id="745410645654877",
+        expire_time_ms=1735887600000,
+    )
+    stored = body_text(body)
+    server.script(edgex.CREATE_NORMAL_PATH, ok({"withdrawId": "1054639949233524736"}))
+    server.script(edgex.CREATE_NORMAL_PATH, ok({"withdrawId": "1054639949233524736"}))
+    assert client.create_normal_withdraw(stored) == "1054639949233524736"
+    assert client.create_normal_withdraw(body) == "1054639949233524736"
+    sent = [r.body for r in server.requests if r.path == edgex.CREATE_NORMAL_PATH]
+    # the text as stored, and a mapping serialised the same one way
+    assert sent == [stored.encode("ascii"), stored.encode("ascii")]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[1, 2]", "not a JSON object"),
+        ("{not json", "not ASCII JSON"),
+        ('{"amount": "1"}', "no l2Signature"),
+        ('{"accountId": "1", "l2Signature": "ab"}', "not this client's account"),
+        ('{"ethAddress": "é"}', "not ASCII JSON"),
+    ],
+)
+def test_a_body_text_is_checked_before_it_is_sent(
+    client: EdgeXClient, server: ScriptedServer, text: str, problem: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=problem):
+        client.create_normal_withdraw(text)
+    assert not [r for r in server.requests if r.path == edgex.CREATE_NORMAL_PATH]
 
 
 def test_cross_withdraw_from_quote_to_submission(
