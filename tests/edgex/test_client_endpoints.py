@@ -206,18 +206,24 @@ def test_cross_withdraw_records(client: EdgeXClient, server: ScriptedServer) -> 
     assert second.l2_reject_code is None
 
 
+def _normal_body() -> dict[str, str]:
+    return dict(
+        signing.build_normal_withdraw_body(
+            vector_key(),
+            account_id=ACCOUNT_ID,
+            coin=vector_coin(),
+            amount="12.5",
+            eth_address=ETH,
+            client_withdraw_id="745410645654877",
+            expire_time_ms=1735887600000,
+        )
+    )
+
+
 def test_normal_withdraw_submission_sends_the_signed_body(
     client: EdgeXClient, server: ScriptedServer
 ) -> None:
-    body = signing.build_normal_withdraw_body(
-        vector_key(),
-        account_id=ACCOUNT_ID,
-        coin=vector_coin(),
-        amount="12.5",
-        eth_address=ETH,
-        client_withdraw_id="745410645654877",
-        expire_time_ms=1735887600000,
-    )
+    body = _normal_body()
     server.script(edgex.CREATE_NORMAL_PATH, ok({"withdrawId": "1054639949233524736"}))
     assert client.create_normal_withdraw(body) == "1054639949233524736"
     request = _only(server, edgex.CREATE_NORMAL_PATH)
@@ -230,15 +236,7 @@ def test_normal_withdraw_submission_sends_the_signed_body(
 def test_a_stored_body_text_is_sent_byte_for_byte(
     client: EdgeXClient, server: ScriptedServer
 ) -> None:
-    body = signing.build_normal_withdraw_body(
-        vector_key(),
-        account_id=ACCOUNT_ID,
-        coin=vector_coin(),
-        amount="12.5",
-        eth_address=ETH,
-        client_withdraw_id="745410645654877",
-        expire_time_ms=1735887600000,
-    )
+    body = _normal_body()
     stored = body_text(body)
     server.script(edgex.CREATE_NORMAL_PATH, ok({"withdrawId": "1054639949233524736"}))
     server.script(edgex.CREATE_NORMAL_PATH, ok({"withdrawId": "1054639949233524736"}))
