@@ -48,7 +48,7 @@ from bot.edgex.statuses import WithdrawKind
 from bot.slack.standin import SlackStandIn
 from bot.wakeups import Wakeups
 from bot.worker.config import WorkerConfig
-from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess, signed_terms
 from bot.worker.loop import Worker
 from storage import outbox, tracking, transactions, work
 from storage.engine import Database, create_database_engine, open_database
@@ -279,6 +279,7 @@ def poll_cost(db: Database, sim: SimulatorServer, in_flight: int) -> None:
             quote=None,
             now=now(),
             sign=sign,
+            read_terms=signed_terms,
         )
         if start.submission is None:
             raise SystemExit(f"request {request_id} went back for approval: {start.request}")

@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, func, or_, select, update
 
@@ -42,9 +42,11 @@ from storage.transactions import record_change
 __all__ = [
     "LEAVING",
     "SignedSubmission",
+    "SignedTerms",
     "Signer",
     "Submission",
     "SubmissionStart",
+    "TermsReader",
     "begin_submission",
     "claim",
     "hold_lease",
@@ -71,6 +73,30 @@ class SignedSubmission:
 
 
 Signer = Callable[[StoredRequest], SignedSubmission]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTerms:
+    """What a signed body says it does, read back from its text, in the approval's own terms.
+
+    ``None`` where the body does not say (a normal withdrawal has no chain, LP or fee).
+    """
+
+    client_withdraw_id: str | None
+    expire_time_ms: int | None
+    account_id: str | None
+    coin_id: str | None
+    amount: Decimal | None
+    destination: str | None
+    erc20_address: str | None = None
+    lp_account_id: str | None = None
+    chain_id: int | None = None
+    fee: Decimal | None = None
+
+
+# Reads a signed body's text (the exchange's wire format, which storage does not know) into the
+# terms storage compares with the approved content; raises ValueError on a body it cannot read.
+TermsReader = Callable[[Kind, str], SignedTerms]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +207,12 @@ def begin_submission(
     quote: CrossQuote | None,
     now: datetime,
     sign: Signer,
+    read_terms: TermsReader,
 ) -> SubmissionStart:
     """Re-check, sign and store the body with the move to SUBMITTING, in one transaction.
+
+    ``read_terms`` reads the signed body back; a body that says anything but the approved
+    content is refused (``SubmissionMismatch``) and nothing is stored.
 
     Raises ``Frozen`` while frozen and ``LeaseLost`` unless ``owner`` holds the lease; if the
     re-check fails, the request goes back for approval (a new round) and nothing is signed.
@@ -211,7 +241,7 @@ def begin_submission(
         after = update_request(session, stored=stored, request=request, now=now)
         submission = None
         if request.state is State.SUBMITTING:
-            submission = _store_signed(session, after, sign(after), now=now)
+            submission = _store_signed(session, after, sign(after), read_terms, now=now)
             action = Trigger.SIGNED
             detail: dict[str, object] = {
                 "client_withdraw_id": submission.client_withdraw_id,
@@ -236,9 +266,14 @@ def begin_submission(
 
 
 def _store_signed(
-    session: Session, stored: StoredRequest, signed: SignedSubmission, *, now: datetime
+    session: Session,
+    stored: StoredRequest,
+    signed: SignedSubmission,
+    read_terms: TermsReader,
+    *,
+    now: datetime,
 ) -> Submission:
-    _check_signed(stored, signed)
+    _check_signed(stored, signed, read_terms)
     session.add(
         SubmissionRow(
             request_id=stored.id,
@@ -261,56 +296,41 @@ def _store_signed(
     )
 
 
-def _check_signed(stored: StoredRequest, signed: SignedSubmission) -> None:
-    """Refuse a body that would send anything other than what was approved."""
+def _check_signed(stored: StoredRequest, signed: SignedSubmission, read: TermsReader) -> None:
+    """Refuse a body that would send anything other than what was approved.
+
+    The body's text is read back by ``read`` (the worker's, who knows the wire format), so what
+    is compared is what the bytes say, not what the signer meant them to say.
+    """
     content = stored.request.content
     where = f"the signed body of withdrawal request {stored.id}"
+    if signed.kind is not content.kind:
+        raise SubmissionMismatch(f"{where} has another kind than the approved request")
     try:
-        body = json.loads(signed.body)
+        terms = read(signed.kind, signed.body)
     except ValueError as err:
-        raise SubmissionMismatch(f"{where} is not JSON") from err
-    if not isinstance(body, dict):
-        raise SubmissionMismatch(f"{where} is not a JSON object")
+        raise SubmissionMismatch(f"{where} cannot be read: {err}") from err
     id_field = "clientCrossWithdrawId" if content.kind is Kind.CROSS else "clientWithdrawId"
     checks: list[tuple[str, object, object]] = [
-        ("kind", signed.kind, content.kind),
-        (id_field, body.get(id_field), stored.client_withdraw_id),
+        (id_field, terms.client_withdraw_id, stored.client_withdraw_id),
         ("client withdraw id", signed.client_withdraw_id, stored.client_withdraw_id),
-        ("expireTime", body.get("expireTime"), str(signed.expire_time_ms)),
-        ("accountId", body.get("accountId"), content.account_id),
-        ("coinId", body.get("coinId"), content.coin_id),
-        ("amount", _decimal(body.get("amount")), content.amount),
-        ("ethAddress", body.get("ethAddress"), content.destination),
+        ("expireTime", terms.expire_time_ms, signed.expire_time_ms),
+        ("accountId", terms.account_id, content.account_id),
+        ("coinId", terms.coin_id, content.coin_id),
+        ("amount", terms.amount, content.amount),
+        ("ethAddress", terms.destination, content.destination),
     ]
     if content.kind is Kind.CROSS:
         checks += [
-            ("erc20Address", body.get("erc20Address"), content.erc20_address),
-            ("lpAccountId", body.get("lpAccountId"), content.lp_account_id),
-            ("chainId", _integer(body.get("chainId")), content.chain_id),
+            ("erc20Address", terms.erc20_address, content.erc20_address),
+            ("lpAccountId", terms.lp_account_id, content.lp_account_id),
+            ("chainId", terms.chain_id, content.chain_id),
         ]
     for name, found, approved in checks:
         if found != approved:
             raise SubmissionMismatch(f"{where} has another {name} than the approved request")
-    fee = _decimal(body.get("fee"))
-    if content.fee_cap is not None and (fee is None or fee > content.fee_cap):
+    if content.fee_cap is not None and (terms.fee is None or terms.fee > content.fee_cap):
         raise SubmissionMismatch(f"{where} pays a fee above the approved fee cap")
-
-
-def _decimal(value: object) -> Decimal | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
-
-
-def _integer(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def record_exchange_outcome(

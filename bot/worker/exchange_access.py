@@ -11,9 +11,11 @@ its transaction, so no HTTP call to edgeX is made while the database's write loc
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 from approvals.content import Kind
 from approvals.metadata import CrossQuote
@@ -24,13 +26,37 @@ from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
 from bot.edgex.wire import body_text
 from bot.exchange_terms import cross_quote
 from storage.repository import StoredRequest
-from storage.work import SignedSubmission, Signer, Submission
+from storage.work import SignedSubmission, SignedTerms, Signer, Submission
 
-__all__ = ["ExchangeAccess", "NotOurAccount"]
+__all__ = ["ExchangeAccess", "NotOurAccount", "signed_terms"]
 
 
 class NotOurAccount(RuntimeError):
     """A request for another account than the one this worker signs for (a configuration slip)."""
+
+
+def signed_terms(kind: Kind, text: str) -> SignedTerms:
+    """What a signed V1 body's text says, for storage's check against the approval.
+
+    The one place outside ``bot.edgex`` that reads edgeX's field names back; a value of the
+    wrong type reads as ``None``, which never equals an approved value.
+    """
+    body = json.loads(text)
+    if not isinstance(body, dict):
+        raise ValueError("it is not a JSON object")
+    id_field = "clientCrossWithdrawId" if kind is Kind.CROSS else "clientWithdrawId"
+    return SignedTerms(
+        client_withdraw_id=_text(body.get(id_field)),
+        expire_time_ms=_whole(body.get("expireTime")),
+        account_id=_text(body.get("accountId")),
+        coin_id=_text(body.get("coinId")),
+        amount=_decimal(body.get("amount")),
+        destination=_text(body.get("ethAddress")),
+        erc20_address=_text(body.get("erc20Address")),
+        lp_account_id=_text(body.get("lpAccountId")),
+        chain_id=_whole(body.get("chainId")),
+        fee=_decimal(body.get("fee")),
+    )
 
 
 class ExchangeAccess:
@@ -146,3 +172,24 @@ class ExchangeAccess:
         if submission.kind is Kind.NORMAL:
             return self.client.create_normal_withdraw(submission.body)
         return self.client.create_cross_withdraw(submission.body)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _whole(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _decimal(value: object) -> Decimal | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None

@@ -32,7 +32,7 @@ from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.metrics import SEND_ERRORS, SENDS
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.exchange_access import ExchangeAccess, signed_terms
 from bot.worker.reports import error_detail, error_words
 from storage import work
 from storage.engine import Database
@@ -158,6 +158,7 @@ class Submitter:
                 quote=signing_quote,
                 expire_time_ms=self.exchange.expire_time_ms(),
             ),
+            read_terms=signed_terms,
         )
         if start.submission is None:
             log_event(

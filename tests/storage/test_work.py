@@ -16,6 +16,7 @@ from approvals.money import canonical_decimal
 from approvals.policy import parse_policy
 from approvals.refusals import DraftRefused, TransitionRefused
 from bot.edgex.signing import build_normal_withdraw_body
+from bot.worker.exchange_access import signed_terms
 from storage import audit, outbox, transactions, work
 from storage.engine import Database
 from storage.failures import Frozen, LeaseLost, SubmissionMismatch
@@ -81,6 +82,7 @@ def begin(
         quote=None,
         now=NOW + MINUTE,
         sign=signer,
+        read_terms=signed_terms,
     )
 
 
@@ -188,6 +190,24 @@ def test_a_body_that_differs_from_the_approval_is_never_stored(
     assert dump(db) == before
 
 
+@pytest.mark.parametrize(
+    ("text", "message"), [("{", "cannot be read"), ("[]", "cannot be read: it is not a JSON")]
+)
+def test_a_body_that_cannot_be_read_back_is_never_stored(
+    db: Database, text: str, message: str
+) -> None:
+    request = approved(db)
+    claim_one(db)
+    before = dump(db)
+
+    def unreadable(stored: StoredRequest) -> SignedSubmission:
+        return replace(sign(stored), body=text)
+
+    with pytest.raises(SubmissionMismatch, match=message):
+        begin(db, request.id, signer=unreadable)
+    assert dump(db) == before
+
+
 def test_recheck_failure_goes_back_for_approval_unsigned(db: Database) -> None:
     request = approved(db)
     claim_one(db)
@@ -205,6 +225,7 @@ def test_recheck_failure_goes_back_for_approval_unsigned(db: Database) -> None:
         quote=None,
         now=NOW + MINUTE,
         sign=never,
+        read_terms=signed_terms,
     )
     assert start.submission is None
     assert start.request.request.state is State.PENDING_APPROVAL
@@ -233,6 +254,7 @@ def test_approvals_older_than_the_window_go_back_unsigned_with_audit_and_note(
         quote=None,
         now=late,
         sign=never,
+        read_terms=signed_terms,
     )
     assert start.submission is None
     back = start.request.request

@@ -9,6 +9,7 @@ from approvals.content import Kind
 from approvals.lifecycle import State, Trigger
 from approvals.money import canonical_decimal
 from bot.edgex.signing import build_normal_withdraw_body
+from bot.worker.exchange_access import signed_terms
 from storage import alerts, tracking, work
 from storage.engine import Database
 from storage.repository import StoredRequest
@@ -55,6 +56,7 @@ def submitted(db: Database) -> StoredRequest:
         quote=None,
         now=now,
         sign=sign,
+        read_terms=signed_terms,
     )
     return work.record_exchange_outcome(
         db,

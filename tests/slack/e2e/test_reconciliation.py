@@ -19,6 +19,7 @@ from approvals.lifecycle import ABSENCE_WAIT, State, Trigger
 from bot.edgex.models import AssetOrder
 from bot.slack.ids import ActionId
 from bot.slack.standin import Person
+from bot.worker.exchange_access import signed_terms
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, transactions, work
 from storage.tables import AbsenceConfirmationRow, DecisionRow, OutboxRow, RequestRow
@@ -93,6 +94,7 @@ def _unknown_by_hand(world: World) -> int:
         quote=None,
         now=now,
         sign=sign,
+        read_terms=signed_terms,
     )
     work.record_exchange_outcome(
         database,
