@@ -36,7 +36,7 @@ from sqlmodel import col, func, select
 
 from approvals.decisions import Decision
 from approvals.lifecycle import State, Trigger
-from storage import dead_letters, queries
+from storage import dead_letters, outbox, queries
 from storage.columns import utc
 from storage.engine import Database
 from storage.tables import AuditRow, DecisionRow, RequestRow, SubmissionRow
@@ -113,7 +113,7 @@ class DatabaseCollector(Collector):
         for action, outcome in _OUTCOMES.items():
             answered.add_metric([outcome], outcomes.get(action, 0))
         yield answered
-        backlog, age = queries.outbox_backlog(self.database, now=now)
+        backlog, age = outbox.backlog(self.database, now=now)
         yield GaugeMetricFamily(
             "withdrawbot_outbox_backlog", "Slack events not delivered yet", value=backlog
         )

@@ -7,12 +7,16 @@ change (``append``, called by the units of work), numbered per request, with a s
 posting again. The payload describes the event (states, actor, decision, note) as JSON, read
 into one type per kind of event by ``storage.outbox_events`` (:meth:`OutboxEntry.change`); how
 it reads in Slack is decided by the Slack layer.
+
+Here too: the marks of a notifier pass in one write (``mark_delivered_many``), the backlog the
+metrics report, and a request's root message. Alerts that belong to no request are delivered the
+same way from ``storage.alerts``; events set aside for good are ``storage.dead_letters``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +31,16 @@ from storage.outbox_events import RequestEvent, read_request_event
 from storage.repository import StoredRequest
 from storage.tables import OutboxRow
 
-__all__ = ["OutboxEntry", "append", "mark_delivered", "outbox_key", "pending"]
+__all__ = [
+    "OutboxEntry",
+    "append",
+    "backlog",
+    "mark_delivered",
+    "mark_delivered_many",
+    "outbox_key",
+    "pending",
+    "root_message",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +179,53 @@ def mark_delivered(
         )
         session.commit()
     return result.rowcount == 1
+
+
+def mark_delivered_many(
+    database: Database, *, delivered: Sequence[tuple[str, str]], now: datetime
+) -> int:
+    """Mark many outbox events delivered (key, Slack ts) in one transaction; returns how many.
+
+    One write for a whole notifier pass instead of one per event, so a burst of drafts does not
+    queue behind the notifier's bookkeeping for the database's write lock.
+    """
+    if not delivered:
+        return 0
+    marked = 0
+    with database.write() as session:
+        for key, ts in delivered:
+            result = session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.outbox_key) == key, col(OutboxRow.delivered_at).is_(None))
+                .values(delivered_at=utc(now), slack_ts=ts)
+            )
+            marked += result.rowcount
+        session.commit()
+    return marked
+
+
+def backlog(database: Database, *, now: datetime) -> tuple[int, float]:
+    """Outbox events waiting for delivery and the age in seconds of the oldest one.
+
+    Dead letters wait for a person, not for the notifier: they are counted apart.
+    """
+    with database.read() as session:
+        created = session.exec(
+            select(OutboxRow.created_at).where(
+                col(OutboxRow.delivered_at).is_(None),
+                ~dead_letters.is_set_aside(OutboxRow.outbox_key),
+            )
+        ).all()
+    if not created:
+        return 0, 0.0
+    return len(created), max(0.0, (utc(now) - min(utc(c) for c in created)).total_seconds())
+
+
+def root_message(database: Database, *, request_id: int) -> str | None:
+    """The Slack ts of the request's root message, once it is posted."""
+    with database.read() as session:
+        return session.exec(
+            select(OutboxRow.slack_ts).where(
+                col(OutboxRow.request_id) == request_id, col(OutboxRow.seq) == 1
+            )
+        ).first()

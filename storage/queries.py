@@ -1,9 +1,9 @@
 """Reads and small records the Slack side needs beside the units of work.
 
 Lists of requests for ``/withdraw list`` and the App Home, the requester's reason (kept in the
-draft's outbox detail, since it is not approved content), the root message of a request's thread,
-refused clicks for the audit log, reminders sent, and the unfreeze votes that let two approvers
-resume signing without either of them being able to do it alone.
+draft's outbox detail, since it is not approved content), refused clicks for the audit log,
+reminders sent, and the unfreeze votes that let two approvers resume signing without either of
+them being able to do it alone. The outbox's own reads and marks are ``storage.outbox``'s.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import col, func, select, update
+from sqlmodel import col, func, select
 
 from approvals.content import canonical_fields
 from approvals.lifecycle import State
-from storage import audit, dead_letters, outbox
+from storage import audit, outbox
 from storage.columns import utc
 from storage.engine import Database
 from storage.outbox_events import REMINDED
@@ -31,9 +31,7 @@ __all__ = [
     "REMINDED",
     "UNFREEZE_VOTE",
     "count_by_state",
-    "mark_delivered_many",
     "only_one",
-    "outbox_backlog",
     "pending_twins",
     "reasons",
     "record_refusal",
@@ -41,7 +39,6 @@ __all__ = [
     "record_unfreeze_vote",
     "reminded",
     "requests_in",
-    "root_message",
     "unfreeze_voters",
 ]
 
@@ -74,29 +71,6 @@ def only_one(database: Database, *, name: str) -> Iterator[bool]:
                 connection.commit()
 
 
-def mark_delivered_many(
-    database: Database, *, delivered: Sequence[tuple[str, str]], now: datetime
-) -> int:
-    """Mark many outbox events delivered (key, Slack ts) in one transaction; returns how many.
-
-    One write for a whole notifier pass instead of one per event, so a burst of drafts does not
-    queue behind the notifier's bookkeeping for the database's write lock.
-    """
-    if not delivered:
-        return 0
-    marked = 0
-    with database.write() as session:
-        for key, ts in delivered:
-            result = session.exec(
-                update(OutboxRow)
-                .where(col(OutboxRow.outbox_key) == key, col(OutboxRow.delivered_at).is_(None))
-                .values(delivered_at=utc(now), slack_ts=ts)
-            )
-            marked += result.rowcount
-        session.commit()
-    return marked
-
-
 def requests_in(
     database: Database, *, states: Collection[State], limit: int = 50
 ) -> list[StoredRequest]:
@@ -121,23 +95,6 @@ def count_by_state(database: Database) -> dict[str, int]:
     return counts
 
 
-def outbox_backlog(database: Database, *, now: datetime) -> tuple[int, float]:
-    """Outbox events waiting for delivery and the age in seconds of the oldest one.
-
-    Dead letters wait for a person, not for the notifier: they are counted apart.
-    """
-    with database.read() as session:
-        created = session.exec(
-            select(OutboxRow.created_at).where(
-                col(OutboxRow.delivered_at).is_(None),
-                ~dead_letters.is_set_aside(OutboxRow.outbox_key),
-            )
-        ).all()
-    if not created:
-        return 0, 0.0
-    return len(created), max(0.0, (utc(now) - min(utc(c) for c in created)).total_seconds())
-
-
 def reasons(database: Database, *, request_ids: Collection[int]) -> dict[int, str]:
     """What each requester wrote, from the draft event (the first outbox row of a request)."""
     if not request_ids:
@@ -153,16 +110,6 @@ def reasons(database: Database, *, request_ids: Collection[int]) -> dict[int, st
         reason = json.loads(payload).get("detail", {}).get("reason")
         found[request_id] = reason if isinstance(reason, str) else ""
     return found
-
-
-def root_message(database: Database, *, request_id: int) -> str | None:
-    """The Slack ts of the request's root message, once it is posted."""
-    with database.read() as session:
-        return session.exec(
-            select(OutboxRow.slack_ts).where(
-                col(OutboxRow.request_id) == request_id, col(OutboxRow.seq) == 1
-            )
-        ).first()
 
 
 def record_refusal(

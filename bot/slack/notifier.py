@@ -184,7 +184,7 @@ class Notifier:
             try:
                 retry_in = self._deliver_all(entries, delivered)
             finally:
-                queries.mark_delivered_many(self.database, delivered=delivered, now=self.clock())
+                outbox.mark_delivered_many(self.database, delivered=delivered, now=self.clock())
             sent, alert_wait = self._drain_alerts()
             if alert_wait is not None:
                 retry_in = alert_wait if retry_in is None else min(retry_in, alert_wait)

@@ -55,11 +55,11 @@ def test_reasons_roots_and_batch_marks(db: Database) -> None:
         reason="rent & <b>",
     )
     assert queries.reasons(db, request_ids=[stored.id]) == {stored.id: "rent & <b>"}
-    assert queries.root_message(db, request_id=stored.id) is None
+    assert outbox.root_message(db, request_id=stored.id) is None
     [entry] = outbox.pending(db)
-    marked = queries.mark_delivered_many(
+    marked = outbox.mark_delivered_many(
         db, delivered=[(entry.key, "1.000100"), (entry.key, "2")], now=h.T0
     )
     assert marked == 1
-    assert queries.root_message(db, request_id=stored.id) == "1.000100"
+    assert outbox.root_message(db, request_id=stored.id) == "1.000100"
     assert outbox.pending(db) == []

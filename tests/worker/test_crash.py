@@ -21,9 +21,9 @@ from sqlmodel import col, select
 from approvals.lifecycle import State
 from bot.edgex.simulator import SimulatorServer
 from bot.slack.standin import SlackStandIn
-from storage import queries, work
+from storage import work
 from storage.engine import Database, open_database
-from storage.outbox import pending
+from storage.outbox import pending, root_message
 from storage.tables import RequestRow
 from tests.worker.processes import (
     PRIVATE_KEY,
@@ -81,7 +81,7 @@ def _finish(database: Database, request_id: int, worker: WorkerProcess) -> None:
 
 
 def _posted(slack: SlackStandIn, database: Database, request_id: int) -> list[str]:
-    root = queries.root_message(database, request_id=request_id)
+    root = root_message(database, request_id=request_id)
     return [] if root is None else thread_keys(slack, root)
 
 

@@ -12,9 +12,8 @@ import pytest
 from approvals.lifecycle import State
 from bot.edgex.simulator import SimulatorServer
 from bot.slack.standin import SlackStandIn
-from storage import queries
 from storage.engine import Database
-from storage.outbox import pending
+from storage.outbox import pending, root_message
 from tests.worker.processes import expected_keys, slack_env, start_worker, thread_keys
 from tests.worker.world import Sim, approved, outbox, state_of, wait_for
 
@@ -77,6 +76,6 @@ def test_two_workers_share_the_work_and_send_each_request_once(
         signers[str(signed["actor"]).split("/")[0]] += 1
     assert set(signers) == {"replica-a", "replica-b"}, signers
     for request_id in ids:
-        root = queries.root_message(db, request_id=request_id)
+        root = root_message(db, request_id=request_id)
         assert root is not None
         assert thread_keys(slack, root) == expected_keys(db, request_id)

@@ -16,7 +16,7 @@ from approvals.membership import resolve_membership
 from approvals.policy import parse_policy
 from bot.edgex.simulator import SimulatorServer
 from bot.slack.standin import SlackStandIn
-from storage import queries, transactions
+from storage import outbox, transactions
 from storage.engine import open_database
 from storage.outbox import pending
 from tests.worker.processes import expected_keys, slack_env, start_worker, thread_keys
@@ -53,7 +53,7 @@ def test_the_worker_posts_every_transition_to_the_thread_once(
             wait_for(lambda: not pending(database), timeout=10)
         finally:
             assert worker.terminate() == 0, worker.output()
-        root = queries.root_message(database, request_id=stored.id)
+        root = outbox.root_message(database, request_id=stored.id)
         assert root is not None
         assert thread_keys(slack, root) == expected_keys(database, stored.id)
     database.dispose()

@@ -28,7 +28,7 @@ from bot.edgex.simulator import SimulatorServer
 from bot.runner import serve_in_thread
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
 from bot.worker.config import WorkerConfig
-from storage import outbox, queries
+from storage import outbox
 from storage.engine import open_database
 from storage.tables import AuditRow
 from tests.edgex.sim.conftest import ACCOUNT_ID, Admin
@@ -188,7 +188,7 @@ class World:
         wait_for(lambda: not outbox.pending(self.stack.database), timeout=timeout)
 
     def root_ts(self, request_id: int) -> str:
-        ts = queries.root_message(self.stack.database, request_id=request_id)
+        ts = outbox.root_message(self.stack.database, request_id=request_id)
         assert ts is not None, f"request {request_id} has no root message"
         return ts
 
