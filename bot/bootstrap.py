@@ -87,7 +87,6 @@ __all__ = [
     "SlackSide",
     "Stack",
     "Started",
-    "WorkerRefused",
     "checked_parts",
     "checked_stack",
     "checked_worker",
@@ -124,10 +123,6 @@ class Role(StrEnum):
     @property
     def serves(self) -> bool:
         return self is not Role.WORKER
-
-
-class WorkerRefused(Refused):
-    """The worker will not start for a reason only the worker has (a policy it cannot resolve)."""
 
 
 def needs(settings: Settings, *, worker: bool) -> tuple[Need, ...]:
@@ -285,7 +280,7 @@ def _check_static_membership(policy: Policy) -> None:
     try:
         static_membership(policy)
     except UnresolvedHandle as err:
-        raise WorkerRefused(
+        raise Refused(
             [
                 f"{err}; without Slack settings the worker cannot ask Slack who is in a user "
                 "group (set SLACK_BOT_TOKEN and WITHDRAWBOT_CHANNEL, or run withdrawbot run)"

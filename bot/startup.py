@@ -1,8 +1,18 @@
 """The start-up checks ``withdrawbot run`` and ``withdrawbot worker`` share.
 
 Each check turns one misconfiguration into one line that names it, and raises :class:`Refused`;
-the command prints each line on stderr and exits 1, without a traceback. A line never holds a
-secret value: tokens, the signing secret and the key are named by their setting, never shown.
+the command prints each line on stderr and exits 1, without a traceback. The operator's side of
+the bot has this one refusal; what a check meets below it is turned into one of its lines::
+
+    Refused (problems: one line each)        a start that will not happen
+      from SettingsError                     settings missing or malformed (bot.settings)
+      from StorageError, DBAPIError          the database unreachable or not at the head
+      from PolicyError                       the policy file (approvals.refusals)
+      from SlackApiError, SlackClientError   a token Slack refuses, Slack unreachable
+      from EdgeXError                        edgeX unreachable, or not this key's account
+
+A line never holds a secret value: tokens, the signing secret and the key are named by their
+setting, never shown.
 
 The checks run before the process logs or writes anything (the policy's audit row, a lease, a
 Slack post), so a refused start leaves nothing behind but its line. The exchange and Slack

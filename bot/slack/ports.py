@@ -8,7 +8,12 @@ holds no signing key).
 
 Every refusal a person can meet is a :class:`Refusal` with the words to show them; ``field``
 names the form field it concerns (domain names: amount, destination, coin, chain), so a modal
-can show it under that field.
+can show it under that field. The person's side of the bot refuses in one tree::
+
+    Refusal (message, field)       from the commands and reads: the domain's ApprovalError
+                                   words, edgeX down, no such request, a stale button
+    FormInvalid (errors by field)  a modal that cannot become a command (bot.slack.forms)
+    (a command that does not parse is answered with Help and its hint: bot.slack.command_parser)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from approvals.lifecycle import State
-from bot.bootstrap import WorkerRefused
+from bot.startup import Refused
 from bot.worker.config import SendRetry
 from bot.worker.loop import Worker
 from bot.worker.main import run_worker
@@ -104,5 +104,5 @@ def test_worker_alone_refuses_a_policy_naming_slack_groups(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
     monkeypatch.setenv("WITHDRAWBOT_POLICY", str(policy))
     monkeypatch.setenv("EDGEX_BASE_URL", "paper")
-    with pytest.raises(WorkerRefused, match="cannot ask Slack who is in a user group"):
+    with pytest.raises(Refused, match="cannot ask Slack who is in a user group"):
         run_worker(lease_seconds=1, name="alone")
