@@ -39,6 +39,7 @@ __all__ = [
     "Draft",
     "NormalDraft",
     "check_daily_limit",
+    "check_draft",
     "quote_content",
     "requote_content",
     "validate_draft",
@@ -86,6 +87,26 @@ def validate_draft(
     ``withdrawn_in_window`` is the amount of this coin already withdrawn or on its way out in the
     last 24 hours (approved, submitting, submitted or completed requests), summed by the caller.
     """
+    content = check_draft(
+        draft, requester=requester, exchange=exchange, policy=policy, membership=membership
+    )
+    check_daily_limit(policy, content, withdrawn_in_window)
+    return content
+
+
+def check_draft(
+    draft: Draft,
+    *,
+    requester: str,
+    exchange: ExchangeMetadata,
+    policy: Policy,
+    membership: Membership,
+) -> WithdrawalContent:
+    """Every check of :func:`validate_draft` but the daily limit, which needs the stored sum.
+
+    This is where the amount, destination and chain a person typed are parsed, once: the
+    content it returns carries them typed to the approval, the quote and the signer.
+    """
     if requester not in membership.requesters:
         raise DraftRefused(
             "You are not in the requester group of the approval policy, so you cannot draft "
@@ -119,7 +140,6 @@ def validate_draft(
             chain_id=exchange.l1_chain_id,
         )
     choose_tier(policy, content)
-    check_daily_limit(policy, content, withdrawn_in_window)
     return content
 
 

@@ -31,9 +31,9 @@ from approvals.decisions import Approval, Decision
 from approvals.drafts import (
     Draft,
     check_daily_limit,
+    check_draft,
     quote_content,
     requote_content,
-    validate_draft,
 )
 from approvals.evaluation import Evaluation, Outcome, evaluate, join_or
 from approvals.membership import Membership
@@ -62,6 +62,7 @@ __all__ = [
     "expire",
     "format_moment",
     "next_state",
+    "open_checked_request",
     "open_request",
     "quote_received",
     "quote_refused",
@@ -347,14 +348,28 @@ def open_request(
     It waits for approval, or, a cross draft without a quote, for its quote; the approval window
     is counted from now either way (``quote_received`` says why it restarts with the quote).
     """
-    content = validate_draft(
-        draft,
-        requester=requester,
-        exchange=exchange,
-        policy=policy,
-        membership=membership,
-        withdrawn_in_window=withdrawn_in_window,
+    content = check_draft(
+        draft, requester=requester, exchange=exchange, policy=policy, membership=membership
     )
+    return open_checked_request(
+        content,
+        requester=requester,
+        policy=policy,
+        withdrawn_in_window=withdrawn_in_window,
+        now=now,
+    )
+
+
+def open_checked_request(
+    content: WithdrawalContent,
+    *,
+    requester: str,
+    policy: Policy,
+    withdrawn_in_window: Decimal,
+    now: datetime,
+) -> Request:
+    """A new request for content ``check_draft`` returned, once the daily limit has room."""
+    check_daily_limit(policy, content, withdrawn_in_window)
     trigger = Trigger.DRAFT_STORED if content.quoted else Trigger.DRAFT_STORED_UNQUOTED
     return Request(
         requester=requester,

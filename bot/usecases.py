@@ -25,12 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from approvals.addresses import parse_address
-from approvals.content import Kind
+from approvals.content import Kind, WithdrawalContent
 from approvals.decisions import Decision
+from approvals.drafts import check_draft, quote_content
 from approvals.lifecycle import State, reminder_due_at
-from approvals.metadata import CrossQuote, ExchangeMetadata
-from approvals.money import canonical_decimal, parse_amount
+from approvals.metadata import CrossQuote
+from approvals.money import canonical_decimal
 from approvals.refusals import ApprovalError, DraftRefused
 from bot.edgex.client import EdgeXClient
 from bot.edgex.errors import EdgeXError
@@ -128,23 +128,29 @@ class UseCases:
     # --- drafting ----------------------------------------------------------------------------
 
     def draft(self, *, user: str, command: DraftCommand) -> RequestCard:
+        """Check the draft, fetch a cross draft's LP quote with the checked values, store it.
+
+        The amount, destination and chain are parsed once, by the domain's check; the quote is
+        asked for with those typed values. Without the signing client a cross draft is stored
+        unquoted, for the worker's quote.
+        """
         now = self.clock()
         try:
             membership = self.members.resolve()
-            metadata = offered(self._metadata)
-            quote = None
-            if self._private is not None and user in membership.requesters:
-                try:
-                    quote = _live_quote(self._private, command, metadata)
-                except EdgeXError as err:
-                    self._refusals.refuse(user, "draft", exchange_down(err))
-            stored = transactions.draft(
-                self.database,
-                draft=draft_for(command, account_id=self._account_id, quote=quote),
+            content = check_draft(
+                draft_for(command, account_id=self._account_id, quote=None),
                 requester=user,
-                exchange=metadata,
+                exchange=offered(self._metadata),
                 policy=self.policy,
                 membership=membership,
+            )
+            if content.kind is Kind.CROSS and self._private is not None:
+                content = quote_content(content, self._live_quote(user, content), self.policy)
+            stored = transactions.store_checked(
+                self.database,
+                content=content,
+                requester=user,
+                policy=self.policy,
                 now=now,
                 reason=command.reason,
             )
@@ -154,6 +160,20 @@ class UseCases:
         log_event(log, logging.INFO, "request.drafted", request=stored.id, by=user)
         self._on_change()
         return self._reads.card_for(stored, reason=command.reason, membership=membership)
+
+    def _live_quote(self, user: str, content: WithdrawalContent) -> CrossQuote:
+        """The LP's quote for checked cross content, asked with the values approvers will see."""
+        if self._private is None or content.erc20_address is None:
+            raise ValueError("a live quote needs the signing client and a cross withdrawal")
+        try:
+            info = self._private.get_cross_withdraw_sign_info(
+                amount=canonical_decimal(content.amount),
+                chain_id=content.chain_id,
+                token_address=content.erc20_address,
+            )
+        except EdgeXError as err:
+            self._refusals.refuse(user, "draft", exchange_down(err))
+        return cross_quote(info)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -351,29 +371,3 @@ def _retrying_stale(step: Callable[[], StoredRequest]) -> StoredRequest:
         return step()
     except StaleRequest:
         return step()
-
-
-def _live_quote(
-    client: EdgeXClient, command: DraftCommand, metadata: ExchangeMetadata
-) -> CrossQuote | None:
-    """The live LP quote for a cross-chain draft, fetched only once it is worth asking.
-
-    ``None`` whenever the domain refuses the draft before it reads a quote (coin, chain, token),
-    so that the person reads the domain's reason rather than edgeX's.
-    """
-    if command.kind is Kind.NORMAL or command.chain_id is None:
-        return None
-    coin = metadata.coin_named(command.coin)
-    chains = coin.chains if coin else ()
-    chain = next((c for c in chains if c.chain_id == command.chain_id), None)
-    tokens = chain.tokens if chain else ()
-    token = next((t for t in tokens if t.token == command.coin), None)
-    if coin is None or chain is None or token is None or chain.withdraw_allowed is False:
-        return None
-    amount = parse_amount(command.amount, step=coin.step_size, unit=coin.name)
-    info = client.get_cross_withdraw_sign_info(
-        amount=canonical_decimal(amount),
-        chain_id=command.chain_id,
-        token_address=parse_address(token.address, what="The token address"),
-    )
-    return cross_quote(info)

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from approvals import lifecycle
+from approvals.content import WithdrawalContent
 from approvals.decisions import Decision
-from approvals.drafts import Draft
+from approvals.drafts import Draft, check_draft
 from approvals.lifecycle import TERMINAL, State, Trigger
 from approvals.membership import Membership
 from approvals.metadata import CrossQuote, ExchangeMetadata
@@ -113,7 +114,28 @@ def draft(
     """Store a valid draft as a request waiting for approval, with its client withdraw id.
 
     A cross draft without its LP quote (drafted where the quote cannot be fetched) waits for
-    the worker's quote instead (``storage.quoting``).
+    the worker's quote instead (``storage.quoting``). The checks that need no stored state
+    (``approvals.drafts.check_draft``) run first, outside the transaction; see
+    :func:`store_checked`.
+    """
+    content = check_draft(
+        draft, requester=requester, exchange=exchange, policy=policy, membership=membership
+    )
+    return store_checked(
+        database, content=content, requester=requester, policy=policy, now=now, reason=reason
+    )
+
+
+def store_checked(
+    database: Database,
+    *,
+    content: WithdrawalContent,
+    requester: str,
+    policy: Policy,
+    now: datetime,
+    reason: str | None = None,
+) -> StoredRequest:
+    """Store content ``check_draft`` returned, once the daily limit has room for it.
 
     ``reason`` is what the requester wrote; it is not part of the approved content, so it is
     kept in the draft's audit and outbox detail, where the messages read it from.
@@ -125,14 +147,12 @@ def draft(
     with database.write() as session:
         audit.lock_head(session)
         withdrawn = withdrawn_in_window(
-            session, coin_name=draft.coin, now=now, in_flight=DRAFT_IN_FLIGHT
+            session, coin_name=content.coin_name, now=now, in_flight=DRAFT_IN_FLIGHT
         )
-        request = lifecycle.open_request(
-            draft,
+        request = lifecycle.open_checked_request(
+            content,
             requester=requester,
-            exchange=exchange,
             policy=policy,
-            membership=membership,
             withdrawn_in_window=withdrawn,
             now=now,
         )
