@@ -8,7 +8,8 @@ Every Slack error becomes one :class:`DeliveryFailed` saying when to try again a
 Slack will ever take it::
 
     429, 5xx, ratelimited, internal_error,
-    network errors                          transient: Retry-After, else the caller's backoff
+    request_timeout, service_unavailable,
+    fatal_error, network errors             transient: Retry-After, else the caller's backoff
     the bot's own (invalid_auth,
     missing_scope, not_in_channel, ...)     transient, every 60 s: not this event's fault
     anything else (invalid_blocks,
@@ -49,10 +50,11 @@ _BOT_WIDE = frozenset(
         "team_access_not_granted",
         "access_denied",
         "not_in_channel",
-        "request_timeout",
-        "service_unavailable",
-        "fatal_error",
     }
+)
+# Slack's own trouble, answered with HTTP 200 and ok: false: tried again on the normal backoff.
+_TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "request_timeout", "service_unavailable", "fatal_error"}
 )
 # A root message is looked for from a little before its event was written.
 _HISTORY_SLACK = timedelta(minutes=5)
@@ -150,7 +152,7 @@ class Poster:
             headers = err.response.headers or {}
             retry_after = _retry_after(headers)
             error = str(err.response.get("error", "")) if err.response.data else ""
-            transient = status in _TRANSIENT_STATUSES or error in ("ratelimited", "internal_error")
+            transient = status in _TRANSIENT_STATUSES or error in _TRANSIENT_ERRORS
             if error in _BOT_WIDE and not transient:
                 # Not this event's fault: every event would fail alike until someone fixes the
                 # token or the scopes, so nothing is set aside; it is tried again slowly.

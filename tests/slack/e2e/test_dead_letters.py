@@ -157,3 +157,14 @@ def test_bot_wide_errors_are_retried_not_set_aside(world: World) -> None:
     wait_for(lambda: bool(world.slack.calls_to("chat.postMessage")))
     assert dead_letters.listing(world.stack.database) == []
     assert [entry.request_id for entry in outbox.pending(world.stack.database)] == [1]
+
+
+@pytest.mark.parametrize("error", ["service_unavailable", "request_timeout", "fatal_error"])
+def test_slacks_own_trouble_is_retried_on_the_backoff(world: World, error: str) -> None:
+    """Slack's transient codes (HTTP 200, ``ok: false``) neither set the event aside nor wait
+    the bot-wide minute: the message is in the channel within the notifier's first backoffs."""
+    world.slack.fail_next("chat.postMessage", error=error)
+    request_id = world.draft()
+    world.flush(timeout=10)
+    assert dead_letters.listing(world.stack.database) == []
+    assert world.root(request_id)
