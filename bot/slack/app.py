@@ -1,9 +1,10 @@
 """The Bolt app with every listener, and the one ASGI app that serves it over HTTP.
 
-``build_app`` registers the listeners of each surface and two global middlewares: one puts the
-use cases and the after-ack runner into Bolt's context (``bot.slack.listeners.OPERATIONS``,
-``bot.slack.deferred.AFTER_ACK``), the other refuses anything
-from another Slack workspace before a listener sees it, answering in the shape each kind of
+``build_app`` registers the listeners of each surface and its global middlewares: one puts the
+commands, the reads and the after-ack runner into Bolt's context
+(``bot.slack.listeners.OPERATIONS`` and ``READS``, ``bot.slack.deferred.AFTER_ACK``), one acts on
+each Slack request once (a replay is acked and dropped), one refuses anything from another
+Slack workspace before a listener sees it, answering in the shape each kind of
 request needs (an ephemeral ack for a command, the form replaced for a submission, an
 ephemeral note for a click).
 

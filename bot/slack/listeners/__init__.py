@@ -19,7 +19,7 @@ READS = "withdrawbot_reads"
 
 
 def operations(context: BoltContext) -> Operations:
-    """The use cases the app was built with (see ``bot.slack.app.build_app``)."""
+    """The commands the app was built with (see ``bot.slack.app.build_app``)."""
     ops: Operations = context[OPERATIONS]
     return ops
 
