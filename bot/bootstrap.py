@@ -203,7 +203,7 @@ class Parts:
             raise RuntimeError("this process was started without Slack")
         return self.slack
 
-    def signer(self) -> tuple[EdgeXClient, StarkKey]:
+    def signing(self) -> tuple[EdgeXClient, StarkKey]:
         """The signing client and its key, of a role that signs."""
         if self.private is None or self.key is None:
             raise RuntimeError("this process does not sign")
@@ -586,7 +586,7 @@ def checked_worker(
     config = _worker_config(settings, owner=name or default_owner(), lease_seconds=lease_seconds)
     with ExitStack() as stack:
         parts = checked_parts(settings, Role.WORKER, stack, metrics_port=metrics_port)
-        private, key = parts.signer()
+        private, key = parts.signing()
         wakeups = Wakeups()
         extra_loops: list[tuple[str, Step, float]] = []
         membership: Callable[[Policy], Membership] = static_membership
