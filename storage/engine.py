@@ -11,6 +11,12 @@ SQLite relies on the lock taken at BEGIN. A connection attempt gives up after
 ``CONNECT_TIMEOUT_SECONDS`` (unless the URL sets its own ``connect_timeout``): libpq's default is
 to wait forever, so a host that drops packets would hang start-up instead of refusing it.
 
+:meth:`Database.relaxed_write` is a unit of work whose commit does not wait for the disk
+(SQLite ``synchronous=NORMAL`` on its own connections, PostgreSQL ``synchronous_commit off``): a
+process crash never loses it, a power failure may lose the last few. Only records whose loss
+costs nothing but a repeated check use it (``storage.slack_deliveries``); everything else is
+written with ``write``, fsynced at each commit.
+
 ``open_database`` is what a process calls to work; it refuses a database whose schema is not at
 this code's migration head.
 """
@@ -23,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -113,10 +119,23 @@ class Database:
 
     engine: Engine
     read_engine: Engine = field(init=False, repr=False, compare=False)
+    relaxed_engine: Engine = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         reader = self.engine.execution_options(**{_READ_ONLY: True})
         object.__setattr__(self, "read_engine", reader)
+        relaxed = self.engine
+        if self.is_sqlite:
+            # Its own small pool, so no connection of ``write`` ever runs unsynced.
+            relaxed = create_database_engine(self.engine.url, pool_size=2)
+
+            @event.listens_for(relaxed, "connect")
+            def _unsynced(
+                dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry
+            ) -> None:
+                dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+        object.__setattr__(self, "relaxed_engine", relaxed)
 
     @property
     def is_sqlite(self) -> bool:
@@ -140,6 +159,14 @@ class Database:
             yield session
 
     @contextmanager
+    def relaxed_write(self) -> Iterator[Session]:
+        """A unit of work like :meth:`write` whose commit does not wait for the disk."""
+        with Session(self.relaxed_engine, expire_on_commit=False, autoflush=False) as session:
+            if not self.is_sqlite:
+                session.connection().execute(text("SET LOCAL synchronous_commit TO OFF"))
+            yield session
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A transaction that only reads; on SQLite it does not queue behind writers."""
         with Session(self.read_engine, expire_on_commit=False, autoflush=False) as session:
@@ -147,6 +174,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.relaxed_engine is not self.engine:
+            self.relaxed_engine.dispose()
 
 
 def open_database(

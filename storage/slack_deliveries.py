@@ -8,10 +8,17 @@ interactions, ``event_id`` for events) is inserted here before any listener runs
 ``INSERT ... ON CONFLICT DO NOTHING``: the first copy wins, in the database, so replicas agree.
 Keys are kept for ``RETENTION``, longer than Slack's signature window: an older copy is refused
 by its timestamp before it gets here.
+
+The insert is on Slack's ack path, once per request, so it is committed without waiting for the
+disk (``Database.relaxed_write``): an fsync per request made the acks of a burst queue behind
+each other (p99 x1.8 of bare Bolt, against x1.1 without). A process crash loses no key; a power
+failure may lose the last few, which costs at most acting on a copy Slack retries in that
+moment, and a likely copy of a draft is pointed out on its card anyway.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,17 +28,19 @@ from storage.columns import utc
 from storage.engine import Database
 from storage.tables import SlackDeliveryRow
 
-__all__ = ["KEY_MAX", "RETENTION", "first_time"]
+__all__ = ["KEY_MAX", "PRUNE_EVERY", "RETENTION", "first_time"]
 
 RETENTION = timedelta(minutes=10)
 KEY_MAX = 160
+PRUNE_EVERY = 64
 
 
 def first_time(database: Database, *, key: str, kind: str, now: datetime) -> bool:
     """Record ``key``; True only for the first copy seen within ``RETENTION``.
 
-    Keys older than ``RETENTION`` are pruned in the same transaction, so the table stays the
-    size of ten minutes of traffic.
+    About one insert in ``PRUNE_EVERY`` (chosen by the key's checksum, so no state is kept)
+    also prunes the keys older than ``RETENTION``, so the table stays the size of ten minutes
+    of traffic without a delete on every ack.
     """
     insert = (sqlite.insert if database.is_sqlite else postgresql.insert)(SlackDeliveryRow)
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that may have done nothing.
@@ -40,10 +49,11 @@ def first_time(database: Database, *, key: str, kind: str, now: datetime) -> boo
         .on_conflict_do_nothing(index_elements=["delivery_key"])
         .returning(col(SlackDeliveryRow.delivery_key))
     )
-    with database.write() as session:
-        session.exec(
-            delete(SlackDeliveryRow).where(col(SlackDeliveryRow.seen_at) < utc(now) - RETENTION)
-        )
+    with database.relaxed_write() as session:
+        if zlib.crc32(key.encode()) % PRUNE_EVERY == 0:
+            session.exec(
+                delete(SlackDeliveryRow).where(col(SlackDeliveryRow.seen_at) < utc(now) - RETENTION)
+            )
         inserted = session.exec(statement).first() is not None
         session.commit()
     return inserted
