@@ -41,19 +41,29 @@ def first_time(database: Database, *, key: str, kind: str, now: datetime) -> boo
     About one insert in ``PRUNE_EVERY`` (chosen by the key's checksum, so no state is kept)
     also prunes the keys older than ``RETENTION``, so the table stays the size of ten minutes
     of traffic without a delete on every ack.
+
+    ``key`` and ``kind`` come from the request body, so they are stored escaped
+    (:func:`_storable`): a lone surrogate or a NUL, which no database column takes, must not
+    turn an ack into a 500. Slack's own ids are ASCII and stored as they are.
     """
+    key, kind = _storable(key)[:KEY_MAX], _storable(kind)[:32]
     insert = (sqlite.insert if database.is_sqlite else postgresql.insert)(SlackDeliveryRow)
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that may have done nothing.
     statement = (
-        insert.values(delivery_key=key[:KEY_MAX], kind=kind[:32], seen_at=utc(now))
+        insert.values(delivery_key=key, kind=kind, seen_at=utc(now))
         .on_conflict_do_nothing(index_elements=["delivery_key"])
         .returning(col(SlackDeliveryRow.delivery_key))
     )
     with database.relaxed_write() as session:
-        if zlib.crc32(key.encode()) % PRUNE_EVERY == 0:
+        if zlib.crc32(key.encode("ascii")) % PRUNE_EVERY == 0:
             session.exec(
                 delete(SlackDeliveryRow).where(col(SlackDeliveryRow.seen_at) < utc(now) - RETENTION)
             )
         inserted = session.exec(statement).first() is not None
         session.commit()
     return inserted
+
+
+def _storable(text: str) -> str:
+    """``text`` as printable ASCII, escaped losslessly, so two different keys stay two keys."""
+    return text.encode("unicode_escape").decode("ascii")

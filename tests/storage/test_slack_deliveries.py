@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import func, select
 
 from storage import slack_deliveries
@@ -57,3 +58,20 @@ def test_an_overlong_key_is_cut_to_the_column(db: Database) -> None:
     key = "k" * (slack_deliveries.KEY_MAX + 50)
     assert first_time(db, key=key, kind="x" * 40, now=NOW)
     assert not first_time(db, key=key, kind="command", now=NOW)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["event:\ud800x", "event:a\x00b", "trigger:é€😀", "event:back\\slash", "trigger:" + "x" * 500],
+)
+def test_any_key_a_body_can_carry_is_recorded_once(db: Database, key: str) -> None:
+    """A lone surrogate or a NUL (which no column takes) must not turn the ack into a 500."""
+    assert first_time(db, key=key, kind="\ud800\x00" * 40, now=NOW)
+    assert not first_time(db, key=key, kind="event", now=NOW)
+
+
+def test_keys_that_differ_only_in_what_is_escaped_stay_apart(db: Database) -> None:
+    assert first_time(db, key="event:\x00", kind="event", now=NOW)
+    assert first_time(db, key="event:\\x00", kind="event", now=NOW)
+    assert first_time(db, key="event:\ud800", kind="event", now=NOW)
+    assert first_time(db, key="event:\ud801", kind="event", now=NOW)
