@@ -186,7 +186,6 @@ class Parts:
     for a role that signs.
     """
 
-    settings: Settings
     database: Database
     policy: Policy
     slack: WebClient | None
@@ -263,7 +262,6 @@ def checked_parts(
     # Every check passed: only from here on does the process log and write.
     adopt_policy(database, policy)
     return Parts(
-        settings=settings,
         database=database,
         policy=policy,
         slack=slack,
@@ -518,7 +516,6 @@ class Started:
     """A web stack that passed every start-up check, and what its start line says of it."""
 
     running: Stack
-    settings: Settings
     base_url: str
     account_id: str
     team_id: str
@@ -552,7 +549,7 @@ def checked_stack(settings: Settings, *, worker: bool) -> Iterator[Started]:
                 worker_config=_worker_config(settings) if worker else None,
             )
         )
-        yield Started(running, settings, parts.base_url, parts.account_id, parts.team_id)
+        yield Started(running, parts.base_url, parts.account_id, parts.team_id)
 
 
 def _worker_config(

@@ -21,22 +21,13 @@ from bot.demo.steps import (
     Meddle,
     Posted,
     Seen,
-    StepMissing,
     StepRunner,
     Unseen,
 )
 from bot.demo.transcript import one_line
 from bot.slack.ids import ActionId, CallbackId, Field
 
-__all__ = [
-    "CENSOR_CODE",
-    "CENSOR_REASON",
-    "REJECT_REASON",
-    "Meddle",
-    "Morning",
-    "Seen",
-    "StepMissing",
-]
+__all__ = ["CENSOR_CODE", "CENSOR_REASON", "REJECT_REASON", "Morning"]
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from approvals.decisions import Decision
 from approvals.lifecycle import State
 from approvals.money import format_amount
 from bot.demo.poke import how_to_poke
-from bot.demo.script import Meddle, Morning, StepMissing
+from bot.demo.script import Morning
 from bot.demo.stage import CHANNEL_NAME, Stage, staged
+from bot.demo.steps import Meddle, StepMissing
 from bot.demo.transcript import (
     SummaryRow,
     rule,
