@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,8 @@ DOMAIN_VERSION = "1"
 ZERO_ADDRESS = "0x" + "0" * 40
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _DECIMAL_ID = re.compile(r"[0-9]{1,20}")
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlist, _SHOWN.maxdict = 2, 60, 60, 4, 4
 
 # The attempt's fields (wire name, EIP-712 type) in the docs' order, then the server's userId.
 _ATTEMPT_FIELDS = (
@@ -136,6 +139,8 @@ def check_typed_data(
     response: Mapping[str, Any], attempt: Attempt, *, now_s: int, max_expiry_s: int
 ) -> CheckedTypedData:
     """The server's typed data, refused at the first field that is not the attempt's."""
+    if not isinstance(response, Mapping):
+        raise TypedDataRefused("data", f"{_shown(response)} is not an object")
     if response.get("primaryType") != PRIMARY_TYPE:
         raise TypedDataRefused(
             "primaryType", f"{_shown(response.get('primaryType'))} is not {PRIMARY_TYPE}"
@@ -224,7 +229,7 @@ def _message(response: Mapping[str, Any]) -> dict[str, Any]:
             raise TypedDataRefused("messageJson", "not text")
         try:
             message = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TypedDataRefused("messageJson", "not JSON") from None
     else:
         message = response.get("message")
@@ -269,5 +274,5 @@ def _check_message(
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A server value in a refusal: short, however long or deeply nested it is."""
+    return _SHOWN.repr(value)

@@ -235,3 +235,30 @@ def test_the_key_is_never_shown() -> None:
     assert "42" * 32 not in repr(KEY)
     assert "42" * 32 not in str(KEY)
     assert KEY.address in repr(KEY)
+
+
+def _deep(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [
+        ([1, 2], "data"),
+        ("typed data", "data"),
+        (None, "data"),
+        ({**_server_answer(), "messageJson": "[" * 100_000 + "]" * 100_000}, "messageJson"),
+        (_edit(["primaryType"], _deep(900)), "primaryType"),
+        (_edit(["domain", "name"], "n" * 1_000_000), "domain.name"),
+    ],
+)
+def test_what_edgex_sends_of_any_shape_or_size_is_refused_not_raised(
+    answer: Any, field: str
+) -> None:
+    with pytest.raises(TypedDataRefused) as refused:
+        _check(answer)
+    assert refused.value.field == field
+    assert len(str(refused.value)) < 300
