@@ -26,6 +26,7 @@ from bot.bootstrap import Stack, start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.simulator import SimulatorServer
 from bot.runner import serve_in_thread
+from bot.slack.ids import ActionId, Field
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
 from bot.worker.config import WorkerConfig
 from storage import outbox
@@ -155,7 +156,7 @@ class World:
         delivery = self.platform.click(
             person, channel=CHANNEL, ts=self.root_ts(request_id), action_id=action_id
         )
-        if delivery.status == 200 and action_id == "request.reject":
+        if delivery.status == 200 and action_id == ActionId.REJECT:
             # Reject records nothing until its reason is given: it has acted once its form was
             # asked for (or its refusal shown), which happens after the ack.
             wait_for(
@@ -170,6 +171,18 @@ class World:
                 wait_for(lambda: len(self.ephemerals(person)) > shown)
         self.flush()
         return delivery.status
+
+    def switch_form_to_cross(self, person: Person, view_id: str) -> None:
+        """Pick "cross-chain" in an open /withdraw form and wait until it shows the chain field."""
+        self.platform.act_in_view(
+            person, view_id=view_id, action_id=ActionId.WITHDRAW_KIND, option="cross"
+        )
+        wait_for(
+            lambda: any(
+                b.get("block_id") == Field.CHAIN
+                for b in self.slack.workspace.modals.view(view_id)["blocks"]
+            )
+        )
 
     def last_audit_action(self) -> str:
         with self.stack.database.read() as session:

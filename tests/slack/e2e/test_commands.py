@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from approvals.lifecycle import State
-from bot.slack.ids import ActionId, CallbackId, Field
+from bot.slack.ids import CallbackId, Field
 from storage import freeze, transactions
 from tests.slack.e2e.conftest import LISTED, UNLISTED, World, ack_text, wait_for
 
@@ -146,15 +146,7 @@ def test_modal_validation_per_field_and_draft(world: World) -> None:
 
 def test_modal_kind_switch_adds_the_chain_and_drafts_cross(world: World) -> None:
     view_id = _open_form(world)
-    world.platform.act_in_view(
-        world.alice, view_id=view_id, action_id=ActionId.WITHDRAW_KIND, option="cross"
-    )
-    wait_for(
-        lambda: any(
-            b.get("block_id") == Field.CHAIN
-            for b in world.slack.workspace.modals.view(view_id)["blocks"]
-        )
-    )
+    world.switch_form_to_cross(world.alice, view_id)
     missing_chain = world.platform.submit(
         world.alice,
         view_id=view_id,

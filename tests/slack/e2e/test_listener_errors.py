@@ -69,15 +69,7 @@ def test_a_stale_form_is_redrawn_on_its_current_version(world: World) -> None:
     world.platform.command(world.alice, "", channel=CHANNEL)
     view_id = _form_opened(world, world.alice.user_id)
     world.slack.fail_next("views.update", error="hash_conflict")
-    world.platform.act_in_view(
-        world.alice, view_id=view_id, action_id=ActionId.WITHDRAW_KIND, option="cross"
-    )
-    wait_for(
-        lambda: any(
-            b.get("block_id") == Field.CHAIN
-            for b in world.slack.workspace.modals.view(view_id)["blocks"]
-        )
-    )
+    world.switch_form_to_cross(world.alice, view_id)
     updates = world.slack.calls_to("views.update")
     assert [c.answer.get("error") for c in updates] == ["hash_conflict", None]
     assert "hash" not in updates[1].args
