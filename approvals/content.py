@@ -41,10 +41,15 @@ _L2_KEY = re.compile(r"0x[0-9a-fA-F]{1,64}", re.ASCII)
 
 
 class Kind(StrEnum):
-    """Normal withdrawals go to L1; cross withdrawals are paid out by an LP on another chain."""
+    """Normal withdrawals go to L1; cross withdrawals are paid out by an LP on another chain.
+
+    ``FLOW`` is edgeX V2's unified-asset withdrawal: edgeX itself pays the token out on the
+    destination chain, for a fee it quotes (``getFeeByAssetFlow``); there is no LP.
+    """
 
     NORMAL = "normal"
     CROSS = "cross"
+    FLOW = "flow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,8 @@ class WithdrawalContent:
 
     Construction checks only that the fields fit together (a cross withdrawal has its erc20
     address and either all of LP account, LP key and fee cap or, before its quote, none of them;
-    a normal one has none), not the policy: that is the drafts' job.
+    a flow has its token address, no LP, and its fee cap once edgeX's fee is known; a normal
+    one has none), not the policy: that is the drafts' job.
     """
 
     kind: Kind
@@ -78,28 +84,37 @@ class WithdrawalContent:
         cross_fields = (self.erc20_address, self.lp_account_id, self.lp_l2_key, self.fee_cap)
         if self.kind is Kind.NORMAL and any(value is not None for value in cross_fields):
             raise ValueError("a normal withdrawal has no erc20 address, LP or fee cap")
+        if self.kind is not Kind.NORMAL:
+            self._check_chain_fields()
+        if self.kind is Kind.FLOW and (self.lp_account_id or self.lp_l2_key) is not None:
+            raise ValueError("an edgeX V2 asset flow has no LP")
         if self.kind is Kind.CROSS:
-            if self.erc20_address is None:
-                raise ValueError("a cross withdrawal needs its erc20 address")
-            if canonical_address(self.erc20_address) != self.erc20_address:
-                raise ValueError(f"erc20 address must be checksummed: {self.erc20_address}")
-            quote = (self.lp_account_id, self.lp_l2_key, self.fee_cap)
-            if all(value is None for value in quote):
-                return
-            if self.lp_account_id is None or self.lp_l2_key is None or self.fee_cap is None:
-                raise ValueError(
-                    "a quoted cross withdrawal needs LP account, LP key and fee cap together"
-                )
-            if not _ACCOUNT.fullmatch(self.lp_account_id):
-                raise ValueError(f"LP account id must be a decimal number: {self.lp_account_id!r}")
-            if canonical_l2_key(self.lp_l2_key) != self.lp_l2_key:
-                raise ValueError(f"LP key must be in canonical form: {self.lp_l2_key!r}")
-            if self.fee_cap < 0:
-                raise ValueError(f"fee cap must not be negative: {self.fee_cap}")
+            self._check_lp_fields()
+
+    def _check_chain_fields(self) -> None:
+        if self.erc20_address is None:
+            raise ValueError(f"a {self.kind.value} withdrawal needs its erc20 address")
+        if canonical_address(self.erc20_address) != self.erc20_address:
+            raise ValueError(f"erc20 address must be checksummed: {self.erc20_address}")
+        if self.fee_cap is not None and self.fee_cap < 0:
+            raise ValueError(f"fee cap must not be negative: {self.fee_cap}")
+
+    def _check_lp_fields(self) -> None:
+        quote = (self.lp_account_id, self.lp_l2_key, self.fee_cap)
+        if all(value is None for value in quote):
+            return
+        if self.lp_account_id is None or self.lp_l2_key is None or self.fee_cap is None:
+            raise ValueError(
+                "a quoted cross withdrawal needs LP account, LP key and fee cap together"
+            )
+        if not _ACCOUNT.fullmatch(self.lp_account_id):
+            raise ValueError(f"LP account id must be a decimal number: {self.lp_account_id!r}")
+        if canonical_l2_key(self.lp_l2_key) != self.lp_l2_key:
+            raise ValueError(f"LP key must be in canonical form: {self.lp_l2_key!r}")
 
     @property
     def quoted(self) -> bool:
-        """Whether every field to be signed is known; false for a cross draft before its quote."""
+        """Whether every field to be signed is known; false for a cross or flow before its quote."""
         return self.kind is Kind.NORMAL or self.fee_cap is not None
 
     @property

@@ -23,7 +23,7 @@ from approvals.addresses import canonical_address, parse_address
 from approvals.content import Kind, WithdrawalContent, canonical_l2_key
 from approvals.evaluation import choose_tier, coin_policy
 from approvals.membership import Membership
-from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata
+from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata, FlowFee, Quote
 from approvals.money import (
     MAX_AMOUNT_CHARS,
     decimal_places,
@@ -60,14 +60,18 @@ class NormalDraft:
 
 @dataclass(frozen=True, slots=True)
 class CrossDraft:
-    """A withdrawal paid out by an LP on ``chain_id``, with the quote fetched for it, if any."""
+    """A withdrawal to ``chain_id``, with the quote fetched for it, if any.
+
+    On edgeX V1 an LP pays it out (``Kind.CROSS``, quoted by a ``CrossQuote``); on V2 edgeX
+    does (``Kind.FLOW``, priced by a ``FlowFee``): which one is the exchange metadata's to say.
+    """
 
     account_id: str
     coin: str
     amount: str
     destination: str
     chain_id: int
-    quote: CrossQuote | None
+    quote: Quote | None
 
 
 Draft = NormalDraft | CrossDraft
@@ -128,7 +132,16 @@ def check_draft(
     _check_exchange_bounds(amount, coin)
     destination = parse_address(draft.destination)
     if isinstance(draft, CrossDraft):
-        content = _cross_content(draft, coin, amount, destination, policy)
+        kind = Kind.FLOW if exchange.asset_flows else Kind.CROSS
+        content = _cross_content(
+            draft, kind=kind, coin=coin, amount=amount, destination=destination, policy=policy
+        )
+    elif exchange.l1_chain_id is None:
+        raise DraftRefused(
+            "edgeX V2 has no withdrawal to L1: every withdrawal goes to a chain. "
+            + _chains_offered(exchange),
+            field="chain",
+        )
     else:
         content = WithdrawalContent(
             kind=Kind.NORMAL,
@@ -159,8 +172,23 @@ def _check_exchange_bounds(amount: Decimal, coin: Coin) -> None:
         )
 
 
+def _chains_offered(exchange: ExchangeMetadata) -> str:
+    offered = [
+        f"{coin.name} on {chain.name} (chain {chain.chain_id})"
+        for coin in exchange.coins
+        for chain in coin.chains
+    ]
+    return "It offers " + (", ".join(offered) if offered else "nothing right now") + "."
+
+
 def _cross_content(
-    draft: CrossDraft, coin: Coin, amount: Decimal, destination: str, policy: Policy
+    draft: CrossDraft,
+    *,
+    kind: Kind,
+    coin: Coin,
+    amount: Decimal,
+    destination: str,
+    policy: Policy,
 ) -> WithdrawalContent:
     _fee_rule(policy)
     chain = _chain(coin, draft.chain_id)
@@ -187,7 +215,7 @@ def _cross_content(
             field="chain",
         ) from err
     content = WithdrawalContent(
-        kind=Kind.CROSS,
+        kind=kind,
         account_id=draft.account_id,
         coin_id=coin.coin_id,
         coin_name=coin.name,
@@ -199,18 +227,22 @@ def _cross_content(
     return content if draft.quote is None else quote_content(content, draft.quote, policy)
 
 
-def quote_content(
-    content: WithdrawalContent, quote: CrossQuote, policy: Policy
-) -> WithdrawalContent:
-    """Unquoted cross content with the LP quote filled in, or why the quote cannot serve it.
+def quote_content(content: WithdrawalContent, quote: Quote, policy: Policy) -> WithdrawalContent:
+    """Unquoted content with its quote filled in, or why the quote cannot serve it.
 
     Refused when the quote is unusable, cannot take the amount, or the policy has no fee rule;
-    otherwise the LP account, its key and the fee cap the policy derives from the quoted fee
-    become part of the content approvers will approve.
+    otherwise the fee cap the policy derives from the quoted fee (and, from an LP's quote, the
+    LP account and its key) become part of the content approvers will approve.
     """
-    if content.kind is not Kind.CROSS or content.quoted:
-        raise ValueError("only an unquoted cross withdrawal takes a first quote")
+    if content.kind is Kind.NORMAL or content.quoted:
+        raise ValueError(
+            f"only an unquoted cross withdrawal or flow takes a first quote, not {content}"
+        )
     rule = _fee_rule(policy)
+    if isinstance(quote, FlowFee):
+        fee = _check_flow_fee(content, quote)
+        return replace(content, fee_cap=rule.cap_for(fee, content.amount, coin=content.coin_name))
+    _check_quote_kind(content, quote)
     lp_key = _check_quote(content.amount, content.coin_name, content.chain_id, quote)
     return replace(
         content,
@@ -248,6 +280,26 @@ def _chain(coin: Coin, chain_id: int) -> Chain:
     return chain
 
 
+def _check_quote_kind(content: WithdrawalContent, quote: Quote) -> None:
+    expected = FlowFee if content.kind is Kind.FLOW else CrossQuote
+    if not isinstance(quote, expected):
+        raise ValueError(f"a {content.kind.value} withdrawal is not priced by a {quote!r}")
+
+
+def _check_flow_fee(content: WithdrawalContent, quote: FlowFee) -> Decimal:
+    """The fee, once it is a usable amount below the withdrawal itself (as edgeX's SDK demands)."""
+    _check_quote_kind(content, quote)
+    if not _sane(quote.fee) or quote.fee < 0:
+        raise DraftRefused("edgeX returned an unusable withdrawal fee; try again")
+    if quote.fee >= content.amount:
+        raise DraftRefused(
+            f"edgeX's fee of {format_amount(quote.fee)} {content.coin_name} is not less than the "
+            f"{format_amount(content.amount)} {content.coin_name} withdrawn; withdraw more",
+            field="amount",
+        )
+    return quote.fee
+
+
 def _check_quote(amount: Decimal, unit: str, chain_id: int, quote: CrossQuote) -> str:
     """The quote's LP key in canonical form, once the quote is usable and can take the amount."""
     try:
@@ -277,18 +329,23 @@ def _sane(value: Decimal) -> bool:
     return value.is_finite() and len(value.as_tuple().digits) <= MAX_AMOUNT_CHARS
 
 
-def requote_content(
-    content: WithdrawalContent, quote: CrossQuote, policy: Policy
-) -> WithdrawalContent:
-    """The content under a new LP quote: unchanged if the quote fits what was approved.
+def requote_content(content: WithdrawalContent, quote: Quote, policy: Policy) -> WithdrawalContent:
+    """The content under a new quote: unchanged if the quote fits what was approved.
 
-    A quote fits when it comes from the same LP account and key, can take the amount, and its
-    fee is within the approved cap; then the content hash, and with it every approval, stands.
-    Otherwise the LP fields and a new cap (from the policy's rule) replace the old ones, so the
-    hash changes and earlier approvals are void.
+    A quote fits when it comes from the same LP account and key (an LP's quote), can take the
+    amount, and its fee is within the approved cap; then the content hash, and with it every
+    approval, stands. Otherwise the LP fields and a new cap (from the policy's rule) replace the
+    old ones, so the hash changes and earlier approvals are void.
     """
-    if content.kind is not Kind.CROSS or content.fee_cap is None:
-        raise ValueError("only a cross withdrawal has a quote")
+    if content.kind is Kind.NORMAL or content.fee_cap is None:
+        raise ValueError("only a cross withdrawal has a quote (and a flow its fee)")
+    if isinstance(quote, FlowFee):
+        fee = _check_flow_fee(content, quote)
+        if fee <= content.fee_cap:
+            return content
+        cap = _fee_rule(policy).cap_for(fee, content.amount, coin=content.coin_name)
+        return replace(content, fee_cap=cap)
+    _check_quote_kind(content, quote)
     lp_key = _check_quote(content.amount, content.coin_name, content.chain_id, quote)
     if (
         quote.lp_account_id == content.lp_account_id

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from approvals.content import WithdrawalContent
+from approvals.content import Kind, WithdrawalContent
 from approvals.decisions import Approval, Decision
 from approvals.drafts import (
     Draft,
@@ -37,7 +37,7 @@ from approvals.drafts import (
 )
 from approvals.evaluation import Evaluation, Outcome, evaluate, join_or
 from approvals.membership import Membership
-from approvals.metadata import CrossQuote, ExchangeMetadata
+from approvals.metadata import ExchangeMetadata, Quote
 from approvals.money import format_amount
 from approvals.policy import Policy, format_duration
 from approvals.refusals import ActionRefused, DraftRefused, TransitionRefused
@@ -507,9 +507,7 @@ def expire(request: Request, *, now: datetime) -> Request:
     return replace(request, state=target, note=note)
 
 
-def quote_received(
-    request: Request, *, quote: CrossQuote, policy: Policy, now: datetime
-) -> Request:
+def quote_received(request: Request, *, quote: Quote, policy: Policy, now: datetime) -> Request:
     """Fill the worker's LP quote into a draft waiting for it: approvable, or refused.
 
     The content is computed by ``quote_content``, exactly as for a draft quoted at once, so the
@@ -549,11 +547,15 @@ def quote_refused(request: Request, *, reason: str) -> Request:
     return replace(
         request,
         state=next_state(request.state, Trigger.QUOTE_REFUSED),
-        note=f"No LP quote, so it cannot be approved: {reason}",
+        note=(
+            f"No fee from edgeX, so it cannot be approved: {reason}"
+            if request.content.kind is Kind.FLOW
+            else f"No LP quote, so it cannot be approved: {reason}"
+        ),
     )
 
 
-def requote(request: Request, *, quote: CrossQuote, policy: Policy, now: datetime) -> Request:
+def requote(request: Request, *, quote: Quote, policy: Policy, now: datetime) -> Request:
     """Apply a fresh LP quote to a cross withdrawal waiting for approval or approved.
 
     A quote that fits what was approved changes nothing; any other starts a new round (an
@@ -582,7 +584,7 @@ def begin_submission(
     *,
     policy: Policy,
     membership: Membership,
-    quote: CrossQuote | None,
+    quote: Quote | None,
     withdrawn_in_window: Decimal,
     now: datetime,
 ) -> Request:
@@ -768,6 +770,11 @@ def _stale_approvals(evaluation: Evaluation, policy: Policy, now: datetime) -> s
 
 def _quote_note(content: WithdrawalContent) -> str:
     cap = format_amount(content.fee_cap) if content.fee_cap is not None else "none"
+    if content.kind is Kind.FLOW:
+        return (
+            f"edgeX's withdrawal fee rose above the approved cap (new fee cap {cap} "
+            f"{content.coin_name}), so earlier approvals no longer count"
+        )
     return (
         f"The cross-chain quote changed (LP account {content.lp_account_id}, fee cap {cap} "
         f"{content.coin_name}), so earlier approvals no longer count"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Chain", "Coin", "CrossQuote", "ExchangeMetadata", "Token"]
+__all__ = ["Chain", "Coin", "CrossQuote", "ExchangeMetadata", "FlowFee", "Quote", "Token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +61,19 @@ class Coin:
 
 @dataclass(frozen=True, slots=True)
 class ExchangeMetadata:
-    """What edgeX currently offers; ``l1_chain_id`` is where normal withdrawals land."""
+    """What edgeX currently offers; ``l1_chain_id`` is where normal withdrawals land.
 
-    l1_chain_id: int
+    ``l1_chain_id`` is ``None`` on edgeX V2, which has no L1 withdrawal: there every withdrawal
+    is an asset flow to one of ``coins[].chains`` (``Kind.FLOW``), paid out by edgeX itself.
+    """
+
+    l1_chain_id: int | None
     coins: tuple[Coin, ...]
+
+    @property
+    def asset_flows(self) -> bool:
+        """Whether withdrawals to a chain are V2 asset flows rather than V1 LP payouts."""
+        return self.l1_chain_id is None
 
     def coin_named(self, name: str) -> Coin | None:
         """Coins are chosen by the name people know (``USDT``), signed by id."""
@@ -79,3 +88,14 @@ class CrossQuote:
     lp_l2_key: str
     max_amount: Decimal
     fee: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFee:
+    """``getFeeByAssetFlow``: edgeX V2's fee for one withdrawal, in the coin's own units."""
+
+    fee: Decimal
+
+
+# What a withdrawal to a chain is priced by: the LP's quote (V1) or edgeX's fee (V2).
+Quote = CrossQuote | FlowFee

@@ -184,7 +184,7 @@ class ApprovalMachine(RuleBasedStateMachine):
     @rule(
         user=USERS,
         amount=AMOUNTS,
-        kind=st.sampled_from(Kind),
+        kind=st.sampled_from([Kind.NORMAL, Kind.CROSS]),  # the V1 exchange of EXCHANGE
         destination=st.sampled_from([LISTED, LISTED_ARB, UNLISTED, LISTED.lower()]),
         withdrawn=st.sampled_from(["0", "499990"]),
         quoted=st.booleans(),
@@ -218,7 +218,7 @@ class ApprovalMachine(RuleBasedStateMachine):
     @rule(
         user=st.sampled_from(sorted(REQUESTERS)),
         amount=st.sampled_from(["100", "10000", "20000"]),
-        kind=st.sampled_from(Kind),
+        kind=st.sampled_from([Kind.NORMAL, Kind.CROSS]),  # the V1 exchange of EXCHANGE
         listed=st.booleans(),
         quoted=st.booleans(),
     )
