@@ -190,9 +190,9 @@ class EdgeXPublicClient:
 
     # --- endpoints ------------------------------------------------------------------------
 
-    def get_server_time(self) -> int:
-        """The exchange's clock in Unix milliseconds (``data.timeMillis``)."""
-        return self._get(SERVER_TIME_PATH, _SERVER_TIME, "server time").time_millis
+    def get_server_time(self, path: str = SERVER_TIME_PATH) -> int:
+        """The exchange's clock in Unix milliseconds (``data.timeMillis``); V2 has its own path."""
+        return self._get(path, _SERVER_TIME, "server time").time_millis
 
     def get_metadata(self) -> MetaData:
         """Coins (asset ids and resolutions to sign with), chains, limits and system accounts."""

@@ -27,7 +27,7 @@ def test_every_walk_status_has_a_stage_in_order(walk: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("failure", statuses.FAILURES.values(), ids=list(statuses.FAILURES))
 def test_failures_are_terminal_with_kind_stage_and_words(failure: statuses.Failure) -> None:
     assert statuses.is_terminal(failure.status)
-    assert failure.status.startswith(("NORMAL_WITHDRAW_", "CROSS_WITHDRAW_"))
+    assert failure.status.startswith(("NORMAL_WITHDRAW_", "CROSS_WITHDRAW_", "ASSET_FLOW_"))
     assert 0 <= failure.stage < len(statuses.STAGES) - 1
     assert failure.cause.endswith(".")
     assert failure.next_step.endswith(".")

@@ -67,6 +67,10 @@ class Account:
     # answers ACCOUNT_ID_WHITELIST_ERROR (the code integrators meet first; its HTTP status and
     # message are ASSUMED, edgeX publishes no error catalogue).
     api_enabled: bool = True
+    # V2: the wallet whose EIP-712 signature authorises asset flows, and the unified balances
+    # (token symbol -> amount in the token's units).
+    wallet_address: str = ""
+    flow_available: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +123,7 @@ class Config:
 
     normal_step_ms: int = 3_000
     cross_step_ms: int = 2_000
+    flow_step_ms: int = 2_000
     auth_window_ms: int = 60_000
     shape: str = "sdk"
 
@@ -143,6 +148,12 @@ class Books:
     multi_chain: dict[str, Any] = field(
         default_factory=lambda: json.loads(json.dumps(DEFAULT_MULTI_CHAIN))
     )
+    # V2 (``bot.edgex.simulator.flows``): API keys, asset flows, the typed data handed out.
+    api_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    typed_issued: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flow_fees: dict[str, str] = field(default_factory=dict)
+    typed_calls: int = 0
 
     def coin(self, coin_id: str) -> dict[str, Any]:
         for coin in self.coins:
@@ -693,6 +704,11 @@ def _load(path: Path) -> Books:
         config=Config(**raw["config"]),
         coins=raw["coins"],
         multi_chain=raw["multi_chain"],
+        api_keys=raw.get("api_keys", {}),
+        flows=raw.get("flows", {}),
+        typed_issued=raw.get("typed_issued", {}),
+        flow_fees=raw.get("flow_fees", {}),
+        typed_calls=raw.get("typed_calls", 0),
     )
     return books
 

@@ -137,6 +137,7 @@ OUTCOMES: dict[str, Outcome] = {
             None,
             normal=("NORMAL_WITHDRAW_FAILED_RISK_CHECK_FAILURE", WALKS[Kind.NORMAL][0]),
             cross=("CROSS_WITHDRAW_FAILED_RISK_CHECK_FAILURE", WALKS[Kind.CROSS][0]),
+            flow=("ASSET_FLOW_REJECTED", WALKS[Kind.FLOW][0]),
         ),
         _outcome(
             "censor_failure",
@@ -169,6 +170,11 @@ OUTCOMES: dict[str, Outcome] = {
             "l1_rejected",
             "l1",
             cross=("CROSS_WITHDRAW_FAILED_L1_REJECTED", WALKS[Kind.CROSS][7]),
+        ),
+        _outcome(
+            "payout_failed",
+            "flow",
+            flow=("ASSET_FLOW_FAILED", WALKS[Kind.FLOW][1]),
         ),
         _outcome(
             "balance_not_enough",

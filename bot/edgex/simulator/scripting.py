@@ -12,11 +12,14 @@ import hashlib
 import re
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from bot.edgex import signing
 from bot.edgex.simulator.books import SHAPES, Account, Config, Exchange, Fate, check_outcome
 from bot.edgex.simulator.catalog import DEFAULT_QUOTE, OUTCOMES, SUCCESS
 from bot.edgex.simulator.fields import UINT, ApiError, checked_decimal, required_text
 from bot.edgex.statuses import WithdrawKind as Kind
+from bot.edgex.v2.profiles import PROFILES
 
 __all__ = ["Script"]
 
@@ -65,6 +68,47 @@ class Script:
         )
         self.books.accounts[account_id] = account
         return account
+
+    def create_flow_account(self, spec: dict[str, Any], wall_ms: int) -> Account:
+        """A V2 account: its wallet address and unified balances by token symbol; no L2 key."""
+        wallet = required_text(spec, "walletAddress")
+        try:
+            wallet = to_checksum_address(wallet)
+        except ValueError as err:
+            raise ApiError("INVALID_PARAMETER", "walletAddress is no address", None) from err
+        account_id = str(spec.get("accountId") or self.books.new_id())
+        if not UINT.fullmatch(account_id) or int(account_id) >= 2**63:
+            raise ApiError("INVALID_PARAMETER", "accountId must be an int64", None)
+        if account_id in self.books.accounts:
+            raise ApiError("ACCOUNT_EXISTS", f"account {account_id} exists", None)
+        balances = spec.get("balances") or {}
+        tokens = {profile.token for profile in PROFILES}
+        if not isinstance(balances, dict) or not set(balances) <= tokens:
+            raise ApiError(
+                "INVALID_PARAMETER", f"balances must map {', '.join(sorted(tokens))} to amounts"
+            )
+        account = Account(
+            account_id=account_id,
+            l2_key="",
+            eth_address=wallet,
+            created_ms=wall_ms,
+            wallet_address=wallet,
+            flow_available={
+                str(token): str(checked_decimal(amount, "balances"))
+                for token, amount in balances.items()
+            },
+        )
+        self.books.accounts[account_id] = account
+        return account
+
+    def set_flow_fee(self, spec: dict[str, Any]) -> dict[str, str]:
+        """The raw fee ``getFeeByAssetFlow`` answers for a token symbol."""
+        token = required_text(spec, "token")
+        fee = str(spec.get("fee", ""))
+        if token not in {profile.token for profile in PROFILES} or not UINT.fullmatch(fee):
+            raise ApiError("INVALID_PARAMETER", "token must be a profile's and fee raw units")
+        self.books.flow_fees[token] = fee
+        return dict(self.books.flow_fees)
 
     def set_quote(self, spec: dict[str, Any]) -> dict[str, str]:
         chain = str(spec.get("chainId", "*"))
@@ -124,7 +168,7 @@ class Script:
         return self.books.clock_offset_ms
 
     def configure(self, spec: dict[str, Any]) -> Config:
-        for name in ("normal_step_ms", "cross_step_ms", "auth_window_ms"):
+        for name in ("normal_step_ms", "cross_step_ms", "flow_step_ms", "auth_window_ms"):
             camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), name)
             if camel in spec:
                 value = spec[camel]

@@ -22,8 +22,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.edgex import signing
+from bot.edgex.simulator.api_keys import ApiKeys
 from bot.edgex.simulator.books import Account, Exchange, verify_stark
 from bot.edgex.simulator.fields import ApiError
+from bot.edgex.simulator.flows import AssetFlows
 from bot.edgex.simulator.scripting import Script
 from bot.edgex.statuses import WithdrawKind as Kind
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PRIVATE = "/api/v1/private/"
 ASSETS = PRIVATE + "assets/"
+UNIFIED = PRIVATE + "unified-asset/"
 MAX_BODY = 64 * 1024
 MAX_SLOW_SECONDS = 30.0
 
@@ -80,6 +83,8 @@ class SimulatorServer:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.exchange = Exchange(state_path)
+        self.flows = AssetFlows(self.exchange.books, self.exchange.lifecycle_now)
+        self.api_keys = ApiKeys(self.exchange.books)
         self.script = Script(self.exchange)
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
@@ -201,7 +206,19 @@ class SimulatorServer:
                 raise ApiError(
                     "NOT_FOUND", f"no route {request.method} {request.path}", http_status=404
                 )
-            account = self.authenticate(request) if request.path.startswith(PRIVATE) else None
+            account = None
+            if request.path.startswith(UNIFIED):
+                with self.lock:
+                    account = self.api_keys.authenticate(
+                        request.headers,
+                        method=request.method,
+                        path=request.path,
+                        query=request.query,
+                        body=request.body,
+                        received_ms=request.received_ms,
+                    )
+            elif request.path.startswith(PRIVATE):
+                account = self.authenticate(request)
             with self.lock:
                 data = route(self, request, account)
                 self.exchange.save()
@@ -306,8 +323,28 @@ def _orders(sim: SimulatorServer, request: Request, account: Account | None) -> 
     return sim.exchange.orders_page(account, request.query, request.received_ms)
 
 
+def _flow(
+    call: Callable[[AssetFlows, Account, dict[str, Any] | None, int], Any],
+) -> Route:
+    def route(sim: SimulatorServer, request: Request, account: Account | None) -> Any:
+        assert account is not None  # noqa: S101 - unified-asset routes always authenticate
+        return call(sim.flows, account, request.body, request.received_ms)
+
+    return route
+
+
+def _flows_query(sim: SimulatorServer, request: Request, account: Account | None) -> Any:
+    assert account is not None  # noqa: S101
+    return sim.flows.query(account, request.query, request.received_ms)
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/public/meta/getServerTime"): _server_time,
+    ("GET", "/api/v2/public/meta/getServerTime"): _server_time,
+    ("POST", UNIFIED + "getFeeByAssetFlow"): _flow(AssetFlows.fee),
+    ("POST", UNIFIED + "getEIP712Data"): _flow(AssetFlows.typed_data),
+    ("POST", UNIFIED + "submitAssetFlow"): _flow(AssetFlows.submit),
+    ("GET", UNIFIED + "queryAssetFlows"): _flows_query,
     ("GET", "/api/v1/public/meta/getMetaData"): _metadata,
     ("GET", PRIVATE + "account/getAccountById"): _account,
     ("POST", ASSETS + "createNormalWithdraw"): _create(Kind.NORMAL),
@@ -353,7 +390,22 @@ def _admin_clear_faults(sim: SimulatorServer, spec: dict[str, Any], request: Req
     return {"faults": []}
 
 
+def _admin_flow_account(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
+    account = sim.script.create_flow_account(spec, request.received_ms)
+    return {**asdict(account), **sim.api_keys.issue_key(account.account_id)}
+
+
+def _admin_flow_fate(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
+    if "flowId" in spec:
+        fate = sim.script.script_fate({k: v for k, v in spec.items() if k != "flowId"})
+        sim.exchange.books.pending_fates.remove(fate)
+        sim.flows.set_fate(str(spec["flowId"]), fate)
+        return asdict(fate)
+    return asdict(sim.script.script_fate(spec))
+
+
 def _admin_state(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
+    sim.flows.walk_all(request.received_ms)
     return {
         **sim.exchange.snapshot(request.received_ms),
         "faults": [asdict(f) for f in sim.faults],
@@ -368,6 +420,12 @@ def _admin_requests(sim: SimulatorServer, spec: dict[str, Any], request: Request
 
 ADMIN: dict[tuple[str, str], AdminRoute] = {
     ("POST", "/_sim/accounts"): _admin_account,
+    ("POST", "/_sim/v2/accounts"): _admin_flow_account,
+    ("POST", "/_sim/v2/api_keys"): lambda sim, spec, _: sim.api_keys.issue_key(
+        str(spec["accountId"])
+    ),
+    ("POST", "/_sim/v2/fees"): lambda sim, spec, _: sim.script.set_flow_fee(spec),
+    ("POST", "/_sim/v2/fates"): _admin_flow_fate,
     ("POST", "/_sim/quote"): lambda sim, spec, _: sim.script.set_quote(spec),
     ("POST", "/_sim/fates"): lambda sim, spec, _: asdict(sim.script.script_fate(spec)),
     ("POST", "/_sim/advance"): lambda sim, spec, _: {
