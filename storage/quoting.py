@@ -15,7 +15,7 @@ from datetime import datetime
 
 from approvals import lifecycle
 from approvals.lifecycle import State, Trigger
-from approvals.metadata import CrossQuote
+from approvals.metadata import CrossQuote, Quote
 from approvals.money import canonical_decimal
 from approvals.policy import Policy
 from storage.columns import utc
@@ -27,8 +27,10 @@ from storage.work import hold_lease
 __all__ = ["quote_detail", "record_quote", "record_quote_refused"]
 
 
-def quote_detail(quote: CrossQuote) -> dict[str, str]:
+def quote_detail(quote: Quote) -> dict[str, str]:
     """The quote as edgeX gave it, for the thread and the audit log (fee and maximum included)."""
+    if not isinstance(quote, CrossQuote):
+        return {"fee": canonical_decimal(quote.fee)}
     return {
         "lp_account_id": quote.lp_account_id,
         "lp_l2_key": quote.lp_l2_key,
@@ -42,7 +44,7 @@ def record_quote(
     *,
     request_id: int,
     owner: str,
-    quote: CrossQuote,
+    quote: Quote,
     policy: Policy,
     now: datetime,
 ) -> StoredRequest:

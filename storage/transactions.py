@@ -22,7 +22,7 @@ from approvals.decisions import Decision
 from approvals.drafts import Draft, check_draft
 from approvals.lifecycle import TERMINAL, State, Trigger
 from approvals.membership import Membership
-from approvals.metadata import CrossQuote, ExchangeMetadata
+from approvals.metadata import ExchangeMetadata, Quote
 from approvals.policy import Policy
 from storage import audit, outbox
 from storage.audit import SYSTEM_ACTOR
@@ -272,7 +272,7 @@ def requote(
     database: Database,
     *,
     request_id: int,
-    quote: CrossQuote,
+    quote: Quote,
     policy: Policy,
     now: datetime,
     actor: str = SYSTEM_ACTOR,

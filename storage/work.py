@@ -28,7 +28,7 @@ from approvals import lifecycle
 from approvals.content import Kind
 from approvals.lifecycle import State, Trigger
 from approvals.membership import Membership
-from approvals.metadata import CrossQuote
+from approvals.metadata import Quote
 from approvals.policy import Policy
 from storage import audit
 from storage.columns import utc
@@ -54,6 +54,7 @@ __all__ = [
     "record_status",
     "release_lease",
     "renew_lease",
+    "renew_submission",
     "submissions",
 ]
 
@@ -70,6 +71,8 @@ class SignedSubmission:
     body: str
     client_withdraw_id: str
     expire_time_ms: int
+    # edgeX V2: the typed data's domain contract the signature is bound to, shown in the thread.
+    verifying_contract: str | None = None
 
 
 Signer = Callable[[StoredRequest], SignedSubmission]
@@ -204,7 +207,7 @@ def begin_submission(
     owner: str,
     policy: Policy,
     membership: Membership,
-    quote: CrossQuote | None,
+    quote: Quote | None,
     now: datetime,
     sign: Signer,
     read_terms: TermsReader,
@@ -241,13 +244,16 @@ def begin_submission(
         after = update_request(session, stored=stored, request=request, now=now)
         submission = None
         if request.state is State.SUBMITTING:
-            submission = _store_signed(session, after, sign(after), read_terms, now=now)
+            signed = sign(after)
+            submission = _store_signed(session, after, signed, read_terms, now=now)
             action = Trigger.SIGNED
             detail: dict[str, object] = {
                 "client_withdraw_id": submission.client_withdraw_id,
                 "expire_time_ms": submission.expire_time_ms,
                 "body_sha256": hashlib.sha256(submission.body.encode()).hexdigest(),
             }
+            if signed.verifying_contract is not None:
+                detail["verifying_contract"] = signed.verifying_contract
         else:
             action = Trigger.RECHECK_FAILED
             detail = {"approval_round": request.approval_round}
@@ -263,6 +269,73 @@ def begin_submission(
         )
         session.commit()
     return SubmissionStart(after, submission)
+
+
+def renew_submission(
+    database: Database,
+    *,
+    request_id: int,
+    owner: str,
+    now: datetime,
+    sign: Signer,
+    read_terms: TermsReader,
+    detail: Mapping[str, object] | None = None,
+) -> Submission:
+    """Replace a SUBMITTING request's stored body with one signed afresh for the same content.
+
+    For a body edgeX will no longer take (an edgeX V2 attempt past its expiry) once edgeX says
+    it has no withdrawal of the request's client id: the new body carries the same client id
+    and exactly the approved content (``SubmissionMismatch`` otherwise, nothing written), so
+    it is the same withdrawal, never a second. The old body's hash stays in the audit log.
+    """
+    now = utc(now)
+    with database.write() as session:
+        stored = load_request(session, request_id=request_id, lock=True)
+        hold_lease(stored, owner=owner, now=now)
+        if stored.request.state is not State.SUBMITTING:
+            raise SubmissionMismatch(f"request {request_id} is not being submitted")
+        row = session.exec(
+            select(SubmissionRow).where(col(SubmissionRow.request_id) == request_id)
+        ).one()
+        if row.exchange_withdraw_id is not None:
+            raise SubmissionMismatch(f"edgeX already named withdrawal request {request_id}")
+        signed = sign(stored)
+        _check_signed(stored, signed, read_terms)
+        before = hashlib.sha256(row.body.encode()).hexdigest()
+        row.body, row.expire_time_ms, row.signed_at = signed.body, signed.expire_time_ms, now
+        session.add(row)
+        audit.lock_head(session)
+        record_change(
+            session,
+            before=stored.request.state,
+            after=stored,
+            action="resigned",
+            actor=owner,
+            policy_hash=None,
+            detail={
+                "client_withdraw_id": signed.client_withdraw_id,
+                "expire_time_ms": signed.expire_time_ms,
+                "body_sha256": hashlib.sha256(signed.body.encode()).hexdigest(),
+                "replaced_body_sha256": before,
+                **(
+                    {"verifying_contract": signed.verifying_contract}
+                    if signed.verifying_contract is not None
+                    else {}
+                ),
+                **(detail or {}),
+            },
+            now=now,
+        )
+        session.commit()
+    return Submission(
+        request_id=request_id,
+        kind=signed.kind,
+        body=signed.body,
+        client_withdraw_id=signed.client_withdraw_id,
+        expire_time_ms=signed.expire_time_ms,
+        signed_at=now,
+        exchange_withdraw_id=None,
+    )
 
 
 def _store_signed(
@@ -320,12 +393,13 @@ def _check_signed(stored: StoredRequest, signed: SignedSubmission, read: TermsRe
         ("amount", terms.amount, content.amount),
         ("ethAddress", terms.destination, content.destination),
     ]
-    if content.kind is Kind.CROSS:
+    if content.kind is not Kind.NORMAL:
         checks += [
             ("erc20Address", terms.erc20_address, content.erc20_address),
-            ("lpAccountId", terms.lp_account_id, content.lp_account_id),
             ("chainId", terms.chain_id, content.chain_id),
         ]
+    if content.kind is Kind.CROSS:
+        checks.append(("lpAccountId", terms.lp_account_id, content.lp_account_id))
     for name, found, approved in checks:
         if found != approved:
             raise SubmissionMismatch(f"{where} has another {name} than the approved request")

@@ -655,11 +655,15 @@ def quote_reply(
     cap = ""
     if content.fee_cap is not None:
         cap = f" (approvers approve at most {format_amount(content.fee_cap)} {unit})"
-    text = (
-        f"💱 LP quote: fee {fit(fee, 40)} {unit}{cap}, "
+    priced = (
+        f"💱 edgeX's fee: {fit(fee, 40)} {unit}, taken from the amount{cap}; "
+        if content.kind is Kind.FLOW
+        else f"💱 LP quote: fee {fit(fee, 40)} {unit}{cap}, "
         f"max {fit(max_amount, 40)} {unit}, LP account {fit(lp_account, 40)}; "
-        f"ready for approval · needs {policy_progress(card.evaluation)} · approvals close at "
-        f"{format_moment(card.request.expires_at)}"
+    )
+    text = (
+        f"{priced}ready for approval · needs {policy_progress(card.evaluation)} · approvals "
+        f"close at {format_moment(card.request.expires_at)}"
     )
     return _finish([SectionBlock(text=_md(text))], text, paper=paper)
 

@@ -72,7 +72,11 @@ class WorkerConfig:
     watch_lookback: timedelta = timedelta(hours=24)
     # How long each kind usually goes without a status change before it is called stalled.
     stall_after: dict[Kind, timedelta] = field(
-        default_factory=lambda: {Kind.NORMAL: timedelta(hours=8), Kind.CROSS: timedelta(hours=1)}
+        default_factory=lambda: {
+            Kind.NORMAL: timedelta(hours=8),
+            Kind.CROSS: timedelta(hours=1),
+            Kind.FLOW: timedelta(hours=1),
+        }
     )
     # How far the reconciler looks around the signing time for the withdrawal in the order list.
     match_window: timedelta = timedelta(minutes=10)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
 
 from approvals.content import Kind
 from approvals.metadata import CrossQuote
@@ -25,7 +27,18 @@ from bot.edgex.client import EdgeXClient
 from bot.edgex.signing import CoinMeta, CrossWithdrawQuote, StarkKey
 from bot.edgex.wire import body_text
 from bot.exchange_terms import cross_quote
+from bot.worker.backend import Candidate, Prepared, StatusRead
+from bot.worker.order_search import (
+    ORDER_TYPES,
+    Record,
+    by_id,
+    client_id_of,
+    order_candidate,
+    orders_since,
+)
+from bot.worker.reports import status_detail
 from storage.repository import StoredRequest
+from storage.tracking import Tracked
 from storage.work import SignedSubmission, SignedTerms, Signer, Submission
 
 __all__ = ["ExchangeAccess", "NotOurAccount", "signed_terms"]
@@ -98,7 +111,68 @@ class ExchangeAccess:
                 raise signing.InvalidField(f"edgeX lists no StarkEx coin {coin_id}")
             return self._coins[coin_id]
 
-    def quote(self, request: StoredRequest) -> tuple[CrossQuote, CrossWithdrawQuote]:
+    def quote(self, stored: StoredRequest) -> CrossQuote:
+        """A fresh LP quote for a cross withdrawal, as the domain checks it."""
+        return self._quotes(stored)[0]
+
+    def prepare(self, stored: StoredRequest) -> Prepared:
+        """A cross withdrawal's fresh quote, and the signer over it (metadata read first)."""
+        content = stored.request.content
+        quote, signing_quote = self._quotes(stored) if content.kind is Kind.CROSS else (None, None)
+        sign = self.signer(
+            content.coin_id, quote=signing_quote, expire_time_ms=self.expire_time_ms()
+        )
+        return Prepared(quote, sign)
+
+    def read_terms(self, kind: Kind, text: str) -> SignedTerms:
+        return signed_terms(kind, text)
+
+    def outlived(self, submission: Submission) -> bool:
+        """Never: a V1 body is valid for 14 days, and a resend after that is reconciled."""
+        return False
+
+    def find(self, client_withdraw_id: str) -> Candidate | None:
+        """Never asked: V1 bodies do not outlive their sends (see :meth:`outlived`)."""
+        raise NotImplementedError("StarkEx V1 lists withdrawals by id, not by client id")
+
+    def statuses(self, kind: Kind, ids: Sequence[str]) -> list[StatusRead]:
+        """One ById call for up to a batch of ids of one kind."""
+        return [
+            StatusRead(
+                exchange_id=record.id,
+                status=record.status,
+                raw=json.dumps(record.model_dump(by_alias=True, mode="json"), sort_keys=True),
+                describe=partial(_describe, record),
+            )
+            for record in by_id(self.client, kind, ids)
+        ]
+
+    def look_alikes(
+        self,
+        tracked: Tracked,
+        *,
+        since_s: int,
+        taken: Callable[[Collection[str]], set[str]],
+    ) -> tuple[list[Candidate], int]:
+        """Orders of the kind, amount and address since ``since_s``, with their client ids."""
+        order_type = ORDER_TYPES[tracked.kind]
+        orders = orders_since(self.client, since_s, [order_type])
+        gone = taken([order.order_id for order in orders])
+        alike = [
+            order
+            for order in orders
+            if order.type == order_type
+            and order.order_id not in gone
+            and order.amount == tracked.amount
+            and (order.address or "").lower() == tracked.destination.lower()
+        ]
+        if not alike:
+            return [], 1
+        records = by_id(self.client, tracked.kind, [o.order_id for o in alike][:100])
+        client_ids = {record.id: client_id_of(record) for record in records}
+        return [order_candidate(o, client_ids.get(o.order_id)) for o in alike], 2
+
+    def _quotes(self, request: StoredRequest) -> tuple[CrossQuote, CrossWithdrawQuote]:
         """A fresh LP quote for a cross withdrawal, as the domain checks it and as it is signed."""
         content = request.request.content
         info = self.client.get_cross_withdraw_sign_info(
@@ -172,6 +246,10 @@ class ExchangeAccess:
         if submission.kind is Kind.NORMAL:
             return self.client.create_normal_withdraw(submission.body)
         return self.client.create_cross_withdraw(submission.body)
+
+
+def _describe(record: Record, destination: str) -> dict[str, Any]:
+    return status_detail(record, destination=destination)
 
 
 def _text(value: object) -> str | None:

@@ -16,94 +16,30 @@ FAILED and the finding goes to its thread and the channel (``bot.worker.surfaced
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from approvals.content import Kind
 from approvals.lifecycle import State, Trigger
 from approvals.refusals import TransitionRefused
-from bot.edgex.models import AssetOrder, CrossWithdraw, NormalWithdraw
 from bot.edgex.statuses import FAILURES, SUCCESS
 from bot.edgex.wire import log_event
 from bot.metrics import POLL_ERRORS
+from bot.worker.backend import Backend, StatusRead
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange_access import ExchangeAccess
-from bot.worker.reports import failure_note, status_detail
+from bot.worker.order_search import choose_match
+from bot.worker.reports import failure_note
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, tracking, work
 from storage.engine import Database
 from storage.failures import LeaseLost
 from storage.tracking import Tracked
 
-__all__ = ["ORDER_TYPES", "Match", "Poller", "choose_match", "client_id_of", "orders_since"]
+__all__ = ["Poller"]
 
 log = logging.getLogger(__name__)
-
-# getAllOrdersPage ``type`` values (protocol notes sec. 7).
-ORDER_TYPES: dict[Kind, str] = {
-    Kind.NORMAL: "ORDER_TYPE_NORMAL_WITHDRAW",
-    Kind.CROSS: "ORDER_TYPE_CROSS_WITHDRAW",
-}
-MAX_ORDER_PAGES = 50
-
-Record = NormalWithdraw | CrossWithdraw
-
-
-def client_id_of(record: Record) -> str | None:
-    if isinstance(record, NormalWithdraw):
-        return record.client_withdraw_id
-    return record.client_cross_withdraw_id
-
-
-def by_id(exchange: ExchangeAccess, kind: Kind, ids: Sequence[str]) -> tuple[Record, ...]:
-    """One ById call for up to a batch of ids of one kind."""
-    if kind is Kind.NORMAL:
-        return exchange.client.get_normal_withdraw_by_id(ids)
-    return exchange.client.get_cross_withdraw_by_id(ids)
-
-
-def orders_since(exchange: ExchangeAccess, start_s: int, types: Sequence[str]) -> list[AssetOrder]:
-    """Every order of these types created since ``start_s``, all pages (bounded)."""
-    found: list[AssetOrder] = []
-    offset: str | None = None
-    for _ in range(MAX_ORDER_PAGES):
-        page = exchange.client.get_all_orders_page(
-            start_time_s=max(start_s, 0), type_list=list(types), offset_data=offset
-        )
-        found.extend(page.data_list)
-        offset = page.next_page_offset_data
-        if offset is None:
-            break
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The reconciler's verdict: the one order that is ours, or the candidates it cannot tell."""
-
-    order_id: str | None
-    candidates: tuple[str, ...]
-
-
-def choose_match(
-    candidates: Sequence[AssetOrder], client_ids: dict[str, str | None], ours: str
-) -> Match:
-    """Our withdrawal among orders that look like it.
-
-    An order whose record names another client id is not ours. One order naming ours is the
-    match; without client ids, one look-alike is the match; anything else is ambiguous.
-    """
-    confirmed = [o.order_id for o in candidates if client_ids.get(o.order_id) == ours]
-    unnamed = [o.order_id for o in candidates if client_ids.get(o.order_id) is None]
-    if len(confirmed) == 1:
-        return Match(confirmed[0], tuple(confirmed))
-    if not confirmed and len(unnamed) == 1:
-        return Match(unnamed[0], tuple(unnamed))
-    return Match(None, tuple(confirmed or unnamed))
 
 
 def _chunks(items: Sequence[Tracked], size: int) -> Iterator[Sequence[Tracked]]:
@@ -117,7 +53,7 @@ class Poller:
     def __init__(
         self,
         database: Database,
-        exchange: ExchangeAccess,
+        exchange: Backend,
         config: WorkerConfig,
         *,
         stop: threading.Event,
@@ -151,11 +87,11 @@ class Poller:
                     if self._stop.is_set():
                         return changes
                     ids = [t.exchange_withdraw_id for t in batch if t.exchange_withdraw_id]
-                    records = by_id(self.exchange, kind, ids)
+                    records = self.exchange.statuses(kind, ids)
                     self.calls += 1
                     known = {t.exchange_withdraw_id: t for t in batch}
                     for record in records:
-                        tracked = known.pop(record.id, None)
+                        tracked = known.pop(record.exchange_id, None)
                         if tracked is not None and self._apply(tracked, record):
                             changes += 1
                     for missing in known.values():
@@ -177,11 +113,11 @@ class Poller:
             )
         return changes
 
-    def _apply(self, tracked: Tracked, record: Record) -> bool:
+    def _apply(self, tracked: Tracked, record: StatusRead) -> bool:
         status = record.status
         if status == tracked.exchange_status:
             return False
-        detail = status_detail(record, destination=tracked.destination)
+        detail = record.describe(tracked.destination)
         trigger = (
             Trigger.EXCHANGE_COMPLETED
             if status in SUCCESS
@@ -195,7 +131,7 @@ class Poller:
             request_id=tracked.request_id,
             expected_previous=tracked.exchange_status,
             exchange_status=status,
-            raw=json.dumps(record.model_dump(by_alias=True, mode="json"), sort_keys=True),
+            raw=record.raw,
             now=now,
             trigger=trigger,
             note=failure_note(detail),
@@ -208,7 +144,7 @@ class Poller:
             logging.INFO,
             "worker.status",
             request_id=tracked.request_id,
-            withdraw_id=record.id,
+            withdraw_id=record.exchange_id,
             status=status,
             previous=tracked.exchange_status,
             state=written.request.state.value,
@@ -217,8 +153,12 @@ class Poller:
             alerts.raise_alert(
                 self.database,
                 event=alert["kind"],
-                subject=record.id,
-                detail={**alert, "request_id": tracked.request_id, "withdraw_id": record.id},
+                subject=record.exchange_id,
+                detail={
+                    **alert,
+                    "request_id": tracked.request_id,
+                    "withdraw_id": record.exchange_id,
+                },
                 now=now,
             )
         return True
@@ -247,28 +187,17 @@ class Poller:
 
     def _reconcile(self, tracked: Tracked, owner: str) -> bool:
         window = self.config.match_window
-        start_s = int((tracked.signed_at - window).timestamp())
-        orders = orders_since(self.exchange, start_s, [ORDER_TYPES[tracked.kind]])
-        self.calls += 1
-        taken = tracking.known_exchange_ids(
-            self.database, exchange_ids=[order.order_id for order in orders]
+        candidates, calls = self.exchange.look_alikes(
+            tracked,
+            since_s=int((tracked.signed_at - window).timestamp()),
+            taken=lambda ids: tracking.known_exchange_ids(self.database, exchange_ids=ids),
         )
-        candidates = [
-            order
-            for order in orders
-            if order.type == ORDER_TYPES[tracked.kind]
-            and order.order_id not in taken
-            and order.amount == tracked.amount
-            and (order.address or "").lower() == tracked.destination.lower()
-        ]
+        self.calls += calls
         if not candidates:
             log_event(log, logging.INFO, "worker.reconcile_none", request_id=tracked.request_id)
             return False
-        records = by_id(self.exchange, tracked.kind, [o.order_id for o in candidates][:100])
-        self.calls += 1
-        client_ids = {record.id: client_id_of(record) for record in records}
-        match = choose_match(candidates, client_ids, tracked.client_withdraw_id)
-        if match.order_id is None:
+        match = choose_match(candidates, tracked.client_withdraw_id)
+        if match.exchange_id is None:
             if match.candidates:
                 tracking.report_once(
                     self.database,
@@ -288,7 +217,7 @@ class Poller:
                     now=self._clock(),
                 )
             return False
-        order = next(o for o in candidates if o.order_id == match.order_id)
+        found = next(c for c in candidates if c.exchange_id == match.exchange_id)
         try:
             work.record_exchange_outcome(
                 self.database,
@@ -296,9 +225,9 @@ class Poller:
                 owner=owner,
                 trigger=Trigger.MATCHED_AT_EXCHANGE,
                 now=self._clock(),
-                note=f"Found at edgeX as withdrawal {match.order_id}",
-                exchange_withdraw_id=match.order_id,
-                detail={"matched_order": order.model_dump(by_alias=True, mode="json")},
+                note=f"Found at edgeX as withdrawal {found.exchange_id}",
+                exchange_withdraw_id=found.exchange_id,
+                detail={"matched_order": found.record},
             )
         except LeaseLost:
             return False
@@ -307,13 +236,13 @@ class Poller:
             for absent in reconciliation.absent_requests(
                 self.database, client_ids=[tracked.client_withdraw_id]
             ):
-                report_surfaced(self.database, absent=absent, order=order, now=self._clock())
+                report_surfaced(self.database, absent=absent, found=found, now=self._clock())
             return False
         log_event(
             log,
             logging.INFO,
             "worker.reconciled",
             request_id=tracked.request_id,
-            withdraw_id=match.order_id,
+            withdraw_id=found.exchange_id,
         )
         return True

@@ -33,8 +33,8 @@ from approvals.policy import Policy
 from approvals.refusals import ApprovalError
 from bot.edgex.errors import EdgeXAPIError, EdgeXError, redact
 from bot.edgex.wire import log_event
+from bot.worker.backend import Backend
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.reports import error_detail, error_words
 from storage import quoting, transactions, work
 from storage.engine import Database
@@ -64,7 +64,7 @@ class Quoter:
     def __init__(
         self,
         database: Database,
-        exchange: ExchangeAccess,
+        exchange: Backend,
         config: WorkerConfig,
         *,
         policy: Callable[[], Policy],
@@ -120,7 +120,7 @@ class Quoter:
             log_event(log, logging.INFO, "worker.quote_expired", request_id=stored.id)
             return
         try:
-            quote, _ = self.exchange.quote(stored)
+            quote = self.exchange.quote(stored)
         except EdgeXError as err:
             if refuses_quote(err):
                 self._refused(stored, err)
@@ -143,7 +143,7 @@ class Quoter:
             "worker.quoted",
             request_id=stored.id,
             state=after.request.state.value,
-            lp_account=quote.lp_account_id,
+            lp_account=getattr(quote, "lp_account_id", None),
             fee=quote.fee,
         )
 

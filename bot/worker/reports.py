@@ -11,9 +11,17 @@ from typing import Any
 
 from bot.edgex.errors import EdgeXAPIError, EdgeXError, EdgeXHTTPError, redact
 from bot.edgex.models import CrossWithdraw, NormalWithdraw
-from bot.edgex.statuses import FAILURES, STAGES, SUCCESS, is_terminal, stage_index
+from bot.edgex.statuses import FAILURES, FLOW_WALK, STAGES, SUCCESS, is_terminal, stage_index
+from bot.edgex.v2.flow_models import AssetFlow
 
-__all__ = ["CODE_FIELDS", "error_detail", "error_words", "failure_note", "status_detail"]
+__all__ = [
+    "CODE_FIELDS",
+    "error_detail",
+    "error_words",
+    "failure_note",
+    "flow_status_detail",
+    "status_detail",
+]
 
 # Every reject field edgeX may fill, read on both kinds (API spelling -> model attribute).
 CODE_FIELDS: dict[str, str] = {
@@ -98,6 +106,65 @@ def status_detail(record: Record, *, destination: str) -> dict[str, Any]:
                 None if failure.reason_field is None else getattr(record, failure.reason_field)
             ),
             "code_field": None if failure.code_field is None else _API_NAME[failure.code_field],
+            "codes": codes,
+        }
+    return detail
+
+
+def flow_status_detail(record: AssetFlow, *, destination: str) -> dict[str, Any]:
+    """What the thread shows about one V2 asset-flow status (every status name ASSUMED).
+
+    A status withdrawbot does not know, or none at all, is never taken for done or failed: the
+    thread is told the status is unknown at edgeX and withdrawbot keeps watching.
+    """
+    status = record.status
+    stage = stage_index(status)
+    detail: dict[str, Any] = {
+        "exchange_withdraw_id": record.flow_id,
+        "stage": stage,
+        "stage_name": None if stage is None else STAGES[stage][0],
+        "terminal": is_terminal(status),
+        "alerts": [],
+    }
+    if record.tx_hash:
+        detail["tx_hash"] = record.tx_hash
+    if status not in FLOW_WALK and status not in FAILURES:
+        shown = repr(status[:80]) if status else "no status"
+        detail["alerts"].append(
+            {
+                "kind": "status_unknown",
+                "text": f"edgeX reports {shown} for asset flow {record.flow_id}, which "
+                "withdrawbot cannot read: status unknown at edgeX, check the account. "
+                "withdrawbot keeps watching it.",
+            }
+        )
+    paid_to = record.destination_account
+    if paid_to and paid_to.lower() != destination.lower():
+        detail["alerts"].append(
+            {
+                "kind": "destination_mismatch",
+                "approved_destination": destination,
+                "destination_account": paid_to,
+                "text": f"edgeX reports the payout goes to {paid_to}, not to the approved "
+                f"destination {destination}",
+            }
+        )
+    failure = FAILURES.get(status)
+    if failure is not None:
+        codes = {
+            name: value
+            for name, value in (("failCode", record.fail_code), ("failReason", record.fail_reason))
+            if value
+        }
+        detail["failure"] = {
+            "status": status,
+            "cause": failure.cause,
+            "next_step": failure.next_step,
+            "stage": failure.stage,
+            "stage_name": STAGES[failure.stage][0],
+            "code": record.fail_code,
+            "reason": record.fail_reason,
+            "code_field": "failCode",
             "codes": codes,
         }
     return detail

@@ -24,19 +24,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from approvals.content import Kind
 from approvals.lifecycle import State, Trigger
 from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.edgex.errors import EdgeXError, redact
 from bot.edgex.wire import log_event
 from bot.metrics import SEND_ERRORS, SENDS
+from bot.worker.backend import Backend
 from bot.worker.config import WorkerConfig, utc_now
-from bot.worker.exchange_access import ExchangeAccess, signed_terms
 from bot.worker.reports import error_detail, error_words
 from storage import work
 from storage.engine import Database
-from storage.failures import Frozen, LeaseLost
+from storage.failures import Frozen, LeaseLost, SubmissionMismatch
 from storage.freeze import freeze_state
 from storage.repository import StoredRequest
 from storage.work import Submission
@@ -54,7 +53,7 @@ class Submitter:
     def __init__(
         self,
         database: Database,
-        exchange: ExchangeAccess,
+        exchange: Backend,
         config: WorkerConfig,
         *,
         policy: Callable[[], Policy],
@@ -135,15 +134,53 @@ class Submitter:
         if submission is None:
             raise RuntimeError(f"request {stored.id} is SUBMITTING without a stored body")
         log_event(log, logging.INFO, "worker.resume", request_id=stored.id)
+        if self.exchange.outlived(submission):
+            renewed = self._renew(stored, submission)
+            if renewed is None:
+                return
+            submission = renewed
         self._send(stored.id, submission, maybe_sent=True)
+
+    def _renew(self, stored: StoredRequest, submission: Submission) -> Submission | None:
+        """A body edgeX will no longer take, signed afresh for the same content and client id.
+
+        Only once edgeX says it has no withdrawal of this client id: then the old body can
+        never create one (it is expired), and the new one, carrying the same client id, is the
+        same withdrawal. A fee now above the approved cap cannot be signed; the request goes to
+        people (NEEDS_RECONCILIATION: they confirm it absent and draft again), never back to a
+        state that sends on its own. None when the request was settled here.
+        """
+        found = self.exchange.find(submission.client_withdraw_id)
+        if found is not None:
+            self._accepted(stored.id, found.exchange_id, 0)
+            return None
+        prepared = self.exchange.prepare(stored)
+        try:
+            renewed = work.renew_submission(
+                self.database,
+                request_id=stored.id,
+                owner=self.owner,
+                now=self._clock(),
+                sign=prepared.sign,
+                read_terms=self.exchange.read_terms,
+                detail={"alert": {"kind": "resigned", "text": resigned(submission)}},
+            )
+        except SubmissionMismatch as err:
+            self._to_people(stored.id, unsignable(submission, err), {})
+            return None
+        log_event(
+            log,
+            logging.INFO,
+            "worker.resigned",
+            request_id=stored.id,
+            client_id=renewed.client_withdraw_id,
+            expire_time_ms=renewed.expire_time_ms,
+        )
+        return renewed
 
     def _sign(self, stored: StoredRequest) -> Submission | None:
         """The re-check and the signed body, stored together; None if it went back for approval."""
-        quote, signing_quote = (
-            self.exchange.quote(stored)
-            if stored.request.content.kind is Kind.CROSS
-            else (None, None)
-        )
+        prepared = self.exchange.prepare(stored)
         policy = self._policy()
         start = work.begin_submission(
             self.database,
@@ -151,14 +188,10 @@ class Submitter:
             owner=self.owner,
             policy=policy,
             membership=self._membership(policy),
-            quote=quote,
+            quote=prepared.quote,
             now=self._clock(),
-            sign=self.exchange.signer(
-                stored.request.content.coin_id,
-                quote=signing_quote,
-                expire_time_ms=self.exchange.expire_time_ms(),
-            ),
-            read_terms=signed_terms,
+            sign=prepared.sign,
+            read_terms=self.exchange.read_terms,
         )
         if start.submission is None:
             log_event(
@@ -285,19 +318,7 @@ class Submitter:
             + "). edgeX may or may not have the withdrawal; withdrawbot is looking for it in "
             "the account's order list. Do not draft it again until this is resolved."
         )
-        work.record_exchange_outcome(
-            self.database,
-            request_id=request_id,
-            owner=self.owner,
-            trigger=Trigger.OUTCOME_UNKNOWN,
-            now=self._clock(),
-            note=text,
-            detail={
-                "error": error_detail(err),
-                "sends": attempt,
-                "alert": {"kind": "needs_reconciliation", "text": text},
-            },
-        )
+        self._to_people(request_id, text, {"error": error_detail(err), "sends": attempt})
         log_event(
             log,
             logging.ERROR,
@@ -306,3 +327,31 @@ class Submitter:
             sends=attempt,
             code=code,
         )
+
+    def _to_people(self, request_id: int, text: str, detail: dict[str, object]) -> None:
+        """NEEDS_RECONCILIATION: whether edgeX has it is for the poller and people to settle."""
+        work.record_exchange_outcome(
+            self.database,
+            request_id=request_id,
+            owner=self.owner,
+            trigger=Trigger.OUTCOME_UNKNOWN,
+            now=self._clock(),
+            note=text,
+            detail={**detail, "alert": {"kind": "needs_reconciliation", "text": text}},
+        )
+
+
+def resigned(submission: Submission) -> str:
+    return (
+        "The signed withdrawal expired before edgeX took it, and edgeX lists none with client id "
+        f"{submission.client_withdraw_id}: it was signed again for the same approved content "
+        "and client id, and is being sent."
+    )
+
+
+def unsignable(submission: Submission, err: Exception) -> str:
+    return (
+        "The signed withdrawal expired before edgeX took it, and edgeX lists no withdrawal with "
+        f"client id {submission.client_withdraw_id}; it cannot be signed again as approved "
+        f"({err}). Check the account, confirm it absent, then draft it again."
+    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.edgex.models import AssetOrder
 from bot.edgex.wire import log_event
+from bot.worker.backend import Candidate
 from storage import reconciliation
 from storage.engine import Database
 from storage.reconciliation import AbsentRequest
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def report_surfaced(
-    database: Database, *, absent: AbsentRequest, order: AssetOrder, now: datetime
+    database: Database, *, absent: AbsentRequest, found: Candidate, now: datetime
 ) -> bool:
     """Tell the thread and the channel, once per edgeX withdrawal; True if this call did."""
     why = (
@@ -32,8 +32,8 @@ def report_surfaced(
         else "edgeX refused its first send"
     )
     text = (
-        f"Withdrawal #{absent.request_id} is at edgeX after all: {order.amount} "
-        f"{order.coin or ''} to {order.address} (edgeX id {order.order_id}, client id "
+        f"Withdrawal #{absent.request_id} is at edgeX after all: {found.summary} "
+        f"(edgeX id {found.exchange_id}, client id "
         f"{absent.client_withdraw_id}). withdrawbot holds it for failed because {why}, and "
         "will not follow it. If it was drafted again, the money may leave twice: check edgeX "
         "now and cancel or reject the duplicate."
@@ -41,9 +41,9 @@ def report_surfaced(
     reported = reconciliation.report_found(
         database,
         absent=absent,
-        order_id=order.order_id,
+        order_id=found.exchange_id,
         detail={
-            "order": order.model_dump(by_alias=True, mode="json"),
+            "order": found.record,
             "alert": {"kind": reconciliation.FOUND_AT_EXCHANGE, "text": text},
         },
         now=now,
@@ -54,6 +54,6 @@ def report_surfaced(
             logging.ERROR,
             "worker.failed_withdrawal_found",
             request_id=absent.request_id,
-            withdraw_id=order.order_id,
+            withdraw_id=found.exchange_id,
         )
     return reported

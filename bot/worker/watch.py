@@ -22,13 +22,19 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from approvals.content import Kind
 from approvals.lifecycle import State
 from bot.edgex.models import AssetOrder
 from bot.edgex.wire import log_event
+from bot.worker.backend import Backend
 from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange_access import ExchangeAccess
-from bot.worker.poller import ORDER_TYPES, by_id, client_id_of, orders_since
+from bot.worker.order_search import (
+    ORDER_TYPES,
+    by_id,
+    client_id_of,
+    order_candidate,
+    orders_since,
+)
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, tracking
 from storage.engine import Database
@@ -52,7 +58,7 @@ class AccountWatch:
     def __init__(
         self,
         database: Database,
-        exchange: ExchangeAccess,
+        exchange: Backend,
         config: WorkerConfig,
         *,
         stop: threading.Event,
@@ -80,7 +86,12 @@ class AccountWatch:
         return foreign, self._stalls(started)
 
     def _foreign(self, since: datetime) -> int:
-        orders = orders_since(self.exchange, int(since.timestamp()), list(ORDER_TYPES.values()))
+        if not isinstance(self.exchange, ExchangeAccess):
+            # edgeX V2 lists asset flows by id only (ASSUMED queryAssetFlows): there is no
+            # account history to compare ours with, so foreign withdrawals go unseen there.
+            return 0
+        client = self.exchange.client
+        orders = orders_since(client, int(since.timestamp()), list(ORDER_TYPES.values()))
         known = tracking.known_exchange_ids(
             self.database, exchange_ids=[order.order_id for order in orders]
         )
@@ -88,11 +99,11 @@ class AccountWatch:
         if not unknown:
             return 0
         client_ids: dict[str, str | None] = {}
-        for kind in Kind:
+        for kind in ORDER_TYPES:
             ids = [o.order_id for o in unknown if _KIND_OF_TYPE[o.type or ""] is kind]
             size = self.config.poll_batch
             for start in range(0, len(ids), size):
-                for record in by_id(self.exchange, kind, ids[start : start + size]):
+                for record in by_id(client, kind, ids[start : start + size]):
                     client_ids[record.id] = client_id_of(record)
         named = [c for c in client_ids.values() if c is not None]
         ours = tracking.known_client_ids(self.database, client_ids=named)
@@ -106,7 +117,8 @@ class AccountWatch:
             client_id = client_ids.get(order.order_id)
             if client_id is not None and client_id in failed:
                 absent = failed[client_id]
-                if report_surfaced(self.database, absent=absent, order=order, now=self._clock()):
+                found = order_candidate(order, client_id)
+                if report_surfaced(self.database, absent=absent, found=found, now=self._clock()):
                     reported += 1
                 continue
             if client_id in ours:

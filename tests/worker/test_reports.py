@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.edgex.models import AssetOrder, NormalWithdraw
 from bot.edgex.statuses import FAILURES
-from bot.worker.poller import choose_match
+from bot.worker.backend import Candidate
+from bot.worker.order_search import choose_match
 from bot.worker.reports import failure_note, status_detail
 
 DESTINATION = "0x52908400098527886E0F7030069857D2E4169EE7"
@@ -16,6 +17,10 @@ def record(status: str, **fields: object) -> NormalWithdraw:
 
 def order(order_id: str) -> AssetOrder:
     return AssetOrder.model_validate({"orderId": order_id})
+
+
+def named(candidates: list[AssetOrder], client_ids: dict[str, str | None]) -> list[Candidate]:
+    return [Candidate(o.order_id, client_ids[o.order_id], {}, "") for o in candidates]
 
 
 def test_codes_are_read_on_a_normal_withdrawal_too() -> None:
@@ -66,10 +71,10 @@ def test_success_carries_the_l1_hash_and_checks_the_payout_address() -> None:
 
 def test_a_match_is_one_order_with_our_client_id_or_one_look_alike() -> None:
     a, b, c = order("1"), order("2"), order("3")
-    assert choose_match([a, b], {"1": "other", "2": "ours"}, "ours").order_id == "2"
-    assert choose_match([a], {"1": None}, "ours").order_id == "1"
-    assert choose_match([a], {"1": "other"}, "ours").candidates == ()
-    unclear = choose_match([a, b, c], {"1": None, "2": None, "3": "other"}, "ours")
-    assert unclear.order_id is None
+    assert choose_match(named([a, b], {"1": "other", "2": "ours"}), "ours").exchange_id == "2"
+    assert choose_match(named([a], {"1": None}), "ours").exchange_id == "1"
+    assert choose_match(named([a], {"1": "other"}), "ours").candidates == ()
+    unclear = choose_match(named([a, b, c], {"1": None, "2": None, "3": "other"}), "ours")
+    assert unclear.exchange_id is None
     assert unclear.candidates == ("1", "2")
-    assert choose_match([a, b], {"1": None, "2": "ours"}, "ours").order_id == "2"
+    assert choose_match(named([a, b], {"1": None, "2": "ours"}), "ours").exchange_id == "2"

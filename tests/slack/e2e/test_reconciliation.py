@@ -20,6 +20,7 @@ from bot.edgex.models import AssetOrder
 from bot.slack.ids import ActionId
 from bot.slack.standin import Person
 from bot.worker.exchange_access import signed_terms
+from bot.worker.order_search import order_candidate
 from bot.worker.surfaced import report_surfaced
 from storage import alerts, reconciliation, transactions, work
 from storage.tables import AbsenceConfirmationRow, DecisionRow, OutboxRow, RequestRow
@@ -224,8 +225,9 @@ def test_edgex_showing_it_after_all_reaches_the_thread_and_the_channel(world: Wo
     order = AssetOrder.model_validate(
         {"orderId": "901", "amount": "250", "coin": "USDT", "address": LISTED}
     )
-    assert report_surfaced(database, absent=absent, order=order, now=world.clock.now)
-    assert not report_surfaced(database, absent=absent, order=order, now=world.clock.now)
+    found = order_candidate(order, None)
+    assert report_surfaced(database, absent=absent, found=found, now=world.clock.now)
+    assert not report_surfaced(database, absent=absent, found=found, now=world.clock.now)
     world.stack.notifier.wake()
     world.flush()
     wait_for(lambda: not alerts.pending(database))
