@@ -49,6 +49,7 @@ from bot.bootstrap import start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.signing import StarkKey
 from bot.edgex.simulator import SimulatorServer
+from bot.exchange_side import ExchangeSide
 from bot.runner import serve_in_thread
 from bot.slack.app import asgi_app
 from bot.slack.standin import SlackStandIn, sign
@@ -254,9 +255,7 @@ def withdrawbot(standin: Slack, sim: SimulatorServer, workdir: Path) -> Iterator
                 team_id=standin.team_id,
                 signing_secret=SECRET,
                 account_id=ACCOUNT,
-                public=public,
-                private=private,
-                key=None,
+                exchange=ExchangeSide.for_v1(public, private, None),
                 paper=False,
             )
         )

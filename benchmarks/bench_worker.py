@@ -45,6 +45,7 @@ from bot.edgex import signing
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.simulator import SimulatorServer
 from bot.edgex.statuses import WithdrawKind
+from bot.exchange_side import ExchangeSide
 from bot.slack.standin import SlackStandIn
 from bot.wakeups import Wakeups
 from bot.worker.config import WorkerConfig
@@ -168,8 +169,7 @@ def latencies(db: Database, sim: SimulatorServer, slack: SlackStandIn, count: in
         channel=CHANNEL,
         team_id=slack.workspace.team_id,
         account_id=ACCOUNT,
-        public=public,
-        private=client,
+        exchange=ExchangeSide.for_v1(public, client, KEY),
         paper=False,
         wakeups=wakeups,
     )

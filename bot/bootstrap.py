@@ -48,13 +48,15 @@ from approvals.policy import Policy
 from approvals.refusals import UnresolvedHandle
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.signing import StarkKey
+from bot.edgex.v2.flow_client import FlowClient
 from bot.edgex.wire import log_event
+from bot.exchange_side import ExchangeSide
 from bot.exchange_terms import MetadataCache
 from bot.members import Members
 from bot.metrics import metrics_endpoint, serve_metrics
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
 from bot.reads import RequestReads
-from bot.settings import Need, Settings, SettingsError
+from bot.settings import FlowCredentials, Need, Settings, SettingsError
 from bot.slack.app import asgi_app, build_app
 from bot.slack.deferred import AfterAck
 from bot.slack.directory import UserGroups
@@ -65,7 +67,10 @@ from bot.startup import (
     check_account,
     check_app_token,
     check_exchange,
+    check_flow_account,
+    check_flow_host,
     open_checked,
+    read_flow_credentials,
     read_key,
     read_policy,
     slack_team,
@@ -73,7 +78,7 @@ from bot.startup import (
 from bot.usecases import UseCases
 from bot.wakeups import Wakeups
 from bot.worker.config import WorkerConfig, default_owner
-from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.flow_access import FlowAccess
 from bot.worker.loop import Step, Worker
 from storage import slack_deliveries
 from storage.engine import Database
@@ -182,8 +187,8 @@ def secret(value: SecretStr | None) -> str:
 class Parts:
     """What passed every start-up check of one process, ready to be wired.
 
-    ``slack`` is ``None`` only for a worker without Slack settings; ``private`` and ``key`` only
-    for a role that signs.
+    ``slack`` is ``None`` only for a worker without Slack settings; ``exchange.backend`` is
+    set only for a role that signs.
     """
 
     database: Database
@@ -192,21 +197,13 @@ class Parts:
     team_id: str
     base_url: str
     account_id: str
-    public: EdgeXPublicClient
-    private: EdgeXClient | None
-    key: StarkKey | None
+    exchange: ExchangeSide
 
     def slack_web(self) -> WebClient:
         """The Slack client of a role that serves (always checked) or a worker with Slack."""
         if self.slack is None:
             raise RuntimeError("this process was started without Slack")
         return self.slack
-
-    def signing(self) -> tuple[EdgeXClient, StarkKey]:
-        """The signing client and its key, of a role that signs."""
-        if self.private is None or self.key is None:
-            raise RuntimeError("this process does not sign")
-        return self.private, self.key
 
 
 def checked_parts(
@@ -234,9 +231,35 @@ def checked_parts(
         team_id = slack_team(settings, slack)
     if role.serves and settings.socket_mode:
         check_app_token(settings)
+    checked = _checked_v2 if settings.v2 else _checked_v1
+    base_url, account_id, exchange = checked(settings, role, stack)
+    if metrics_port is not None:
+        try:
+            serve_metrics(database, port=metrics_port, worker=True)
+        except OSError as err:
+            raise Refused([f"--metrics-port {metrics_port}: {err.strerror or err}"]) from None
+    # Every check passed: only from here on does the process log and write.
+    adopt_policy(database, policy)
+    return Parts(
+        database=database,
+        policy=policy,
+        slack=slack,
+        team_id=team_id,
+        base_url=base_url,
+        account_id=account_id,
+        exchange=exchange,
+    )
+
+
+def _paper(settings: Settings, stack: ExitStack) -> PaperExchange:
+    return stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
+
+
+def _checked_v1(settings: Settings, role: Role, stack: ExitStack) -> tuple[str, str, ExchangeSide]:
+    """StarkEx V1: the account's l2Key against the key (a web-only process: the metadata)."""
     key: StarkKey | None = None
     if settings.paper:
-        paper = stack.enter_context(PaperExchange(PaperFiles.beside(settings.database_url)))
+        paper = _paper(settings, stack)
         base_url, account_id, key = paper.base_url, PAPER_ACCOUNT_ID, paper.key
     else:
         base_url, account_id = settings.edgex_base_url, settings.edgex_account_id or ""
@@ -254,24 +277,44 @@ def checked_parts(
         )
     else:
         check_exchange(public, base_url=base_url)
-    if metrics_port is not None:
-        try:
-            serve_metrics(database, port=metrics_port, worker=True)
-        except OSError as err:
-            raise Refused([f"--metrics-port {metrics_port}: {err.strerror or err}"]) from None
-    # Every check passed: only from here on does the process log and write.
-    adopt_policy(database, policy)
-    return Parts(
-        database=database,
-        policy=policy,
-        slack=slack,
-        team_id=team_id,
-        base_url=base_url,
-        account_id=account_id,
-        public=public,
-        private=private,
-        key=key,
+    return base_url, account_id, ExchangeSide.for_v1(public, private, key)
+
+
+def _checked_v2(settings: Settings, role: Role, stack: ExitStack) -> tuple[str, str, ExchangeSide]:
+    """EdgeX V2: a fee request with the API key for the wallet's address (web-only: the clock)."""
+    credentials: FlowCredentials | None = None
+    if settings.paper:
+        paper = _paper(settings, stack)
+        base_url = asset_url = paper.base_url
+        account_id = PAPER_ACCOUNT_ID
+        if role.signs:
+            credentials = paper.flow_credentials()
+    else:
+        base_url, asset_url = settings.edgex_base_url, settings.edgex_v2_asset_url
+        account_id = settings.edgex_account_id or ""
+        if role.signs:
+            credentials = read_flow_credentials(settings)
+    if credentials is None:
+        check_flow_host(stack.enter_context(EdgeXPublicClient(base_url)), base_url=base_url)
+        return base_url, account_id, ExchangeSide.for_v2(None)
+    client = stack.enter_context(
+        FlowClient(
+            asset_url,
+            rest_url=base_url,
+            account_id=account_id,
+            api_key=credentials.api_key,
+            api_secret=credentials.api_secret,
+            passphrase=credentials.passphrase,
+        )
     )
+    access = FlowAccess(client, credentials.wallet)
+    check_flow_account(
+        access,
+        wallet_setting="the paper wallet" if settings.paper else settings.wallet_setting(),
+        base_url=base_url,
+        asset_url=asset_url,
+    )
+    return base_url, account_id, ExchangeSide.for_v2(access)
 
 
 def _check_static_membership(policy: Policy) -> None:
@@ -294,8 +337,7 @@ def slack_side(
     channel: str,
     team_id: str,
     account_id: str,
-    public: EdgeXPublicClient,
-    private: EdgeXClient | None,
+    exchange: ExchangeSide,
     paper: bool,
     wakeups: Wakeups,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -306,9 +348,13 @@ def slack_side(
     ``before_pass`` is the notifier's wait before each pass (see :class:`Notifier`).
     """
     members = Members(policy, UserGroups(slack))
-    metadata = MetadataCache(public)
+    metadata = MetadataCache(exchange.metadata)
     reads = RequestReads(
-        database=database, members=members, metadata=metadata, private=private, clock=clock
+        database=database,
+        members=members,
+        metadata=metadata,
+        private=exchange.history,
+        clock=clock,
     )
     ops = UseCases(
         database=database,
@@ -318,7 +364,7 @@ def slack_side(
         channel=channel,
         team_id=team_id,
         account_id=account_id,
-        private=private,
+        quotes=exchange.quotes,
         paper=paper,
         on_change=wakeups.notifier.notify,
         on_approved=wakeups.submitter.notify,
@@ -405,9 +451,7 @@ def start_background(
     team_id: str,
     signing_secret: str | None,
     account_id: str,
-    public: EdgeXPublicClient,
-    private: EdgeXClient | None,
-    key: StarkKey | None,
+    exchange: ExchangeSide,
     paper: bool,
     worker_config: WorkerConfig | None = None,
     notify: bool = True,
@@ -416,7 +460,7 @@ def start_background(
 ) -> Iterator[Stack]:
     """The app and its loops over the given parts; stopped when the block ends.
 
-    A worker runs when ``worker_config`` is given (it needs ``private`` and ``key``); the
+    A worker runs when ``worker_config`` is given (it needs ``exchange.backend``); the
     notifier and the sweep run when ``notify`` (a web-only process leaves them to the worker).
     """
     wakeups = Wakeups()
@@ -428,8 +472,7 @@ def start_background(
         channel=channel,
         team_id=team_id,
         account_id=account_id,
-        public=public,
-        private=private,
+        exchange=exchange,
         paper=paper,
         wakeups=wakeups,
         clock=clock,
@@ -455,11 +498,9 @@ def start_background(
     )
     worker = None
     if worker_config is not None:
-        if private is None or key is None:
-            raise ValueError("a worker needs the signing client and the key")
         worker = Worker(
             database=database,
-            exchange=ExchangeAccess(private, key),
+            exchange=exchange.signer(),
             config=worker_config,
             policy=policy,
             membership=lambda _: ops.members.resolve(),
@@ -541,9 +582,7 @@ def checked_stack(settings: Settings, *, worker: bool) -> Iterator[Started]:
                 if settings.socket_mode
                 else secret(settings.slack_signing_secret),
                 account_id=parts.account_id,
-                public=parts.public,
-                private=parts.private,
-                key=parts.key if worker else None,
+                exchange=parts.exchange,
                 paper=settings.paper,
                 notify=worker,
                 worker_config=_worker_config(settings) if worker else None,
@@ -583,7 +622,7 @@ def checked_worker(
     config = _worker_config(settings, owner=name or default_owner(), lease_seconds=lease_seconds)
     with ExitStack() as stack:
         parts = checked_parts(settings, Role.WORKER, stack, metrics_port=metrics_port)
-        private, key = parts.signing()
+        backend = parts.exchange.signer()
         wakeups = Wakeups()
         extra_loops: list[tuple[str, Step, float]] = []
         membership: Callable[[Policy], Membership] = static_membership
@@ -595,8 +634,7 @@ def checked_worker(
                 channel=settings.channel or "",
                 team_id=parts.team_id,
                 account_id=parts.account_id,
-                public=parts.public,
-                private=private,
+                exchange=parts.exchange,
                 paper=settings.paper,
                 wakeups=wakeups,
             )
@@ -604,7 +642,7 @@ def checked_worker(
             membership = lambda _policy: side.ops.members.resolve()  # noqa: E731
         worker = Worker(
             database=parts.database,
-            exchange=ExchangeAccess(private, key),
+            exchange=backend,
             config=config,
             policy=parts.policy,
             membership=membership,
@@ -619,6 +657,7 @@ def checked_worker(
             owner=config.owner,
             account_id=parts.account_id,
             exchange="paper" if settings.paper else parts.base_url,
+            api=settings.edgex_api.value,
             database=parts.database.where,
             lease_s=lease_seconds,
             poll_interval_s=config.poll_interval,

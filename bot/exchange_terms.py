@@ -18,11 +18,17 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from approvals.metadata import Chain, Coin, CrossQuote, ExchangeMetadata, Token
-from bot.edgex.client import EdgeXPublicClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.models import CrossWithdrawSignInfo, MetaData
+from bot.edgex.v2.profiles import PROFILES
 
-__all__ = ["MetadataCache", "MetadataUnusable", "cross_quote", "exchange_metadata"]
+__all__ = [
+    "MetadataCache",
+    "MetadataUnusable",
+    "cross_quote",
+    "exchange_metadata",
+    "flow_metadata",
+]
 
 METADATA_TTL = 60.0
 
@@ -82,6 +88,35 @@ def exchange_metadata(meta: MetaData) -> ExchangeMetadata:
     return ExchangeMetadata(l1_chain_id=l1_chain_id, coins=tuple(coins))
 
 
+def flow_metadata() -> ExchangeMetadata:
+    """What edgeX V2 pays out: the SDK's withdraw profiles, one coin per token, no L1 chain.
+
+    No V2 call lists them (notes section 2.5), and neither minimum nor maximum is published,
+    so the policy's bounds are the only ones checked before edgeX's own fee call.
+    """
+    return ExchangeMetadata(
+        l1_chain_id=None,
+        coins=tuple(
+            Coin(
+                coin_id=profile.token,
+                name=profile.token,
+                step_size=Decimal(1).scaleb(-profile.decimals),
+                chains=(
+                    Chain(
+                        name=profile.chain_name,
+                        chain_id=profile.chain_id,
+                        withdraw_allowed=None,
+                        tokens=(
+                            Token(profile.token, profile.token_address, profile.decimals, None),
+                        ),
+                    ),
+                ),
+            )
+            for profile in PROFILES
+        ),
+    )
+
+
 def cross_quote(info: CrossWithdrawSignInfo) -> CrossQuote:
     """The LP quote as the domain checks it (the signer takes ``info.to_quote()`` as sent)."""
     return CrossQuote(
@@ -96,17 +131,18 @@ class MetadataCache:
     """edgeX's metadata, read at most once a minute; the last good copy while edgeX is down.
 
     Shared by the commands (a draft is checked against it) and the reads (chain names on cards),
-    so both see the same copy and edgeX is asked once for both.
+    so both see the same copy and edgeX is asked once for both. ``read`` is V1's
+    ``getMetaData`` made domain metadata, or V2's fixed :func:`flow_metadata`.
     """
 
     def __init__(
         self,
-        public: EdgeXPublicClient,
+        read: Callable[[], ExchangeMetadata],
         *,
         ttl: float = METADATA_TTL,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._public = public
+        self._read = read
         self._ttl = ttl
         self._monotonic = monotonic
         self._cached: tuple[float, ExchangeMetadata] | None = None
@@ -122,7 +158,7 @@ class MetadataCache:
             if cached is not None and self._monotonic() - cached[0] < self._ttl:
                 return cached[1]
         try:
-            metadata = exchange_metadata(self._public.get_metadata())
+            metadata = self._read()
         except EdgeXError:
             if cached is not None:
                 return cached[1]

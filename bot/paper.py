@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,8 @@ from sqlalchemy.engine import make_url
 from bot.edgex.signing import EC_ORDER, StarkKey
 from bot.edgex.simulator import SimulatorServer
 from bot.edgex.simulator.catalog import USDT_COIN_ID
+from bot.edgex.v2.wallet import WalletKey
+from bot.settings import FlowCredentials
 from bot.slack.text import PAPER_PREFIX
 
 PAPER_ACCOUNT_ID = "100000000000000001"
@@ -30,10 +33,15 @@ PAPER_BALANCE = "1000000"
 
 @dataclass(frozen=True)
 class PaperFiles:
-    """Where paper mode keeps the simulator's book and the paper account's key."""
+    """Where paper mode keeps the simulator's book and the paper account's keys."""
 
     state: Path
     key: Path
+
+    @property
+    def wallet(self) -> Path:
+        """The paper account's V2 wallet key (``EDGEX_API=v2``), beside its L2 key."""
+        return self.key.with_name(self.key.name.replace("-l2.key", "-wallet.key"))
 
     @classmethod
     def beside(cls, database_url: str) -> PaperFiles:
@@ -73,6 +81,26 @@ class PaperExchange:
     def base_url(self) -> str:
         return self.server.url
 
+    def flow_credentials(self) -> FlowCredentials:
+        """The paper account on edgeX V2: its wallet (made once, like the L2 key), an API key.
+
+        The API key lives in the simulator's book (it guards paper money only); the account
+        gets the wallet and a paper USDC and ETH balance the first time.
+        """
+        wallet = WalletKey(_paper_secret(self.files.wallet, lambda: secrets.token_hex(32)))
+        with self.server.lock:
+            books = self.server.exchange.books
+            account = books.accounts[PAPER_ACCOUNT_ID]
+            if account.wallet_address != wallet.address:
+                account.wallet_address = wallet.address
+                account.flow_available = {"USDC": PAPER_BALANCE, "ETH": "500"}
+            key = next(
+                (k for k in books.api_keys.values() if k["accountId"] == PAPER_ACCOUNT_ID),
+                None,
+            ) or self.server.api_keys.issue_key(PAPER_ACCOUNT_ID)
+            self.server.exchange.save()
+        return FlowCredentials(key["apiKey"], key["apiSecret"], key["passphrase"], wallet)
+
     def __enter__(self) -> Self:
         self.server.start()
         return self
@@ -87,15 +115,22 @@ class PaperExchange:
 
 
 def _paper_key(path: Path) -> StarkKey:
-    """The paper account's key: made once with the OS's randomness, then reused."""
+    """The paper account's L2 key: made once with the OS's randomness, then reused."""
+    return StarkKey.from_hex(
+        _paper_secret(path, lambda: f"{1 + secrets.randbelow(EC_ORDER - 1):064x}")
+    )
+
+
+def _paper_secret(path: Path, make: Callable[[], str]) -> str:
+    """A paper key's hex, written once (owner-only) and read back on every start."""
     if path.exists():
-        return StarkKey.from_hex(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    private = 1 + secrets.randbelow(EC_ORDER - 1)
+    text = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{private:064x}\n")
-    return StarkKey.from_int(private)
+        handle.write(text + "\n")
+    return text
 
 
 class PaperMarker(logging.Filter):

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -45,12 +46,16 @@ from bot.edgex.errors import (
 )
 from bot.edgex.models import Account
 from bot.edgex.signing import StarkKey
+from bot.edgex.v2.flow_client import TIME_PATH
 from bot.edgex.wire import log_event
-from bot.settings import Need, Settings, SettingsError
+from bot.settings import API_SECRET_ENV, FlowCredentials, Need, Settings, SettingsError
 from storage import audit
 from storage.engine import Database, create_database_engine, database_url
 from storage.failures import StorageError
 from storage.migrations import ensure_migrated
+
+if TYPE_CHECKING:
+    from bot.worker.flow_access import FlowAccess
 
 __all__ = [
     "Refused",
@@ -58,8 +63,11 @@ __all__ = [
     "check_account",
     "check_app_token",
     "check_exchange",
+    "check_flow_account",
+    "check_flow_host",
     "load_settings",
     "open_checked",
+    "read_flow_credentials",
     "read_key",
     "read_policy",
     "slack_team",
@@ -146,6 +154,14 @@ def read_key(settings: Settings) -> StarkKey:
     """The L2 key, for the process that signs; refused in one line that never shows it."""
     try:
         return settings.load_stark_key()
+    except SettingsError as err:
+        raise Refused(err.problems) from None
+
+
+def read_flow_credentials(settings: Settings) -> FlowCredentials:
+    """The V2 API key trio and wallet key, for the process that signs; never shown."""
+    try:
+        return settings.load_flow_credentials()
     except SettingsError as err:
         raise Refused(err.problems) from None
 
@@ -248,6 +264,63 @@ def check_exchange(public: EdgeXPublicClient, *, base_url: str) -> None:
         raise Refused([f"edgeX cannot be reached at {where}: {err}"]) from None
     except EdgeXError as err:
         raise Refused([f"edgeX metadata cannot be read at {where}: {err}"]) from None
+
+
+def check_flow_host(public: EdgeXPublicClient, *, base_url: str) -> None:
+    """The V2 REST host answers with its clock, for a V2 process that never signs."""
+    where = f"EDGEX_BASE_URL {base_url}"
+    try:
+        with _held_back(_EXCHANGE_LOGGER):
+            public.get_server_time(TIME_PATH)
+    except (EdgeXAPIError, EdgeXHTTPError, EdgeXMalformedResponse) as err:
+        raise Refused([f"{where} does not answer as edgeX's V2 REST host: {err}"]) from None
+    except EdgeXError as err:
+        raise Refused([f"edgeX V2 cannot be reached at {where}: {err}"]) from None
+
+
+def check_flow_account(
+    access: FlowAccess, *, wallet_setting: str, base_url: str, asset_url: str
+) -> None:
+    """The V2 account answers a fee request made with its API key for its wallet.
+
+    The wallet's address is derived from the key and sent as the attempt's ``userAddress``; a
+    refusal naming the address, the user or the wallet is read as "this key is not the
+    account's wallet" (ASSUMED: edgeX publishes no error catalogue; our simulator answers
+    ``USER_ADDRESS_MISMATCH``).
+    """
+    account_id = access.account_id
+    check_flow_host(access.client.rest, base_url=base_url)
+    where = f"EDGEX_V2_ASSET_URL {asset_url}"
+    try:
+        with _held_back(_EXCHANGE_LOGGER):
+            access.probe()
+    except EdgeXAPIError as err:
+        code = err.code.upper()
+        if err.http_status in (401, 403) or code.startswith("AUTH"):
+            raise Refused(
+                [
+                    f"EDGEX_V2_API_KEY: edgeX refused the API key, its passphrase or "
+                    f"{API_SECRET_ENV} for account {account_id} ({err.code})"
+                ]
+            ) from None
+        if any(word in code for word in ("ADDRESS", "USER", "WALLET")):
+            raise Refused(
+                [
+                    f"{wallet_setting} is not the wallet of edgeX account {account_id}: its "
+                    f"address {access.wallet.address} was refused ({err.code})"
+                ]
+            ) from None
+        if "ACCOUNT" in code:
+            raise Refused(
+                [f"EDGEX_ACCOUNT_ID {account_id}: edgeX refused it at {where} ({err.code})"]
+            ) from None
+        raise Refused(
+            [f"edgeX refused a fee request for account {account_id} at {where}: {err}"]
+        ) from None
+    except (EdgeXHTTPError, EdgeXMalformedResponse) as err:
+        raise Refused([f"{where} does not answer as edgeX's V2 asset host: {err}"]) from None
+    except EdgeXError as err:
+        raise Refused([f"edgeX V2 cannot be reached at {where}: {err}"]) from None
 
 
 def _api_refusal(err: EdgeXAPIError, account_id: str, key_setting: str, where: str) -> str:

@@ -29,13 +29,11 @@ from approvals.content import Kind, WithdrawalContent
 from approvals.decisions import Decision
 from approvals.drafts import check_draft, quote_content
 from approvals.lifecycle import State, reminder_due_at
-from approvals.metadata import CrossQuote
-from approvals.money import canonical_decimal
+from approvals.metadata import Quote
 from approvals.refusals import ApprovalError, DraftRefused
-from bot.edgex.client import EdgeXClient
 from bot.edgex.errors import EdgeXError
 from bot.edgex.wire import log_event
-from bot.exchange_terms import MetadataCache, cross_quote
+from bot.exchange_terms import MetadataCache
 from bot.lookups import checked_address, checked_days, exchange_down
 from bot.members import Members
 from bot.reads import RequestReads, offered
@@ -70,9 +68,9 @@ class UseCases:
     """The operations of ``bot.slack.ports.Operations`` over one database, policy and exchange.
 
     ``members`` resolves the policy's Slack user-group handles (fail closed: a missing handle
-    refuses); ``metadata`` is edgeX's, shared with ``reads``; ``private`` is the signing client
-    or ``None`` in a web-only process; ``on_change`` wakes the notifier, ``on_approved`` the
-    submitter.
+    refuses); ``metadata`` is edgeX's, shared with ``reads``; ``quotes`` prices a cross draft
+    or V2 flow at once (``None`` in a web-only process: the worker's quoter does);
+    ``on_change`` wakes the notifier, ``on_approved`` the submitter.
     """
 
     def __init__(
@@ -85,7 +83,7 @@ class UseCases:
         channel: str,
         team_id: str,
         account_id: str,
-        private: EdgeXClient | None,
+        quotes: Callable[[WithdrawalContent], Quote] | None,
         paper: bool,
         on_change: Callable[[], None] = lambda: None,
         on_approved: Callable[[], None] = lambda: None,
@@ -99,7 +97,7 @@ class UseCases:
         self._channel = channel
         self._team_id = team_id
         self._account_id = account_id
-        self._private = private
+        self._quotes = quotes
         self._paper = paper
         self._on_change = on_change
         self._on_approved = on_approved
@@ -144,7 +142,7 @@ class UseCases:
                 policy=self.policy,
                 membership=membership,
             )
-            if content.kind is Kind.CROSS and self._private is not None:
+            if content.kind is not Kind.NORMAL and self._quotes is not None:
                 content = quote_content(content, self._live_quote(user, content), self.policy)
             stored = transactions.store_checked(
                 self.database,
@@ -161,19 +159,14 @@ class UseCases:
         self._on_change()
         return self._reads.card_for(stored, reason=command.reason, membership=membership)
 
-    def _live_quote(self, user: str, content: WithdrawalContent) -> CrossQuote:
-        """The LP's quote for checked cross content, asked with the values approvers will see."""
-        if self._private is None or content.erc20_address is None:
-            raise ValueError("a live quote needs the signing client and a cross withdrawal")
+    def _live_quote(self, user: str, content: WithdrawalContent) -> Quote:
+        """The LP's quote or edgeX's fee for checked content, asked with what approvers see."""
+        if self._quotes is None:
+            raise ValueError("a live quote needs a process that can price withdrawals")
         try:
-            info = self._private.get_cross_withdraw_sign_info(
-                amount=canonical_decimal(content.amount),
-                chain_id=content.chain_id,
-                token_address=content.erc20_address,
-            )
+            return self._quotes(content)
         except EdgeXError as err:
             self._refusals.refuse(user, "draft", exchange_down(err))
-        return cross_quote(info)
 
     # --- decisions ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from bot.edgex.wire import log_event
 from bot.lookups import exchange_down, read_claimable, read_history
 from bot.slack.answers import claimable_message, history_message
 from bot.slack.messages import Message, refusal_message
+from bot.worker.backend import Backend
 from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.exchange_access import ExchangeAccess
 from storage import exchange_queries
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 EXPIRES_AFTER = timedelta(minutes=25)
 _POST_TIMEOUT = 10
 _INTERNAL = "withdrawbot could not look this up (an internal error, logged); try again in a minute"
+_NOT_ON_V2 = (
+    "History and claimable amounts are read from edgeX's StarkEx V1 API; this account is on "
+    "edgeX V2, which publishes no such reads withdrawbot can rely on. Check it in the edgeX app."
+)
 # slack_sdk logs the URL it posts to (at debug, and at info before a retry). A logger of our
 # own that is not in logging's tree, with a level above every message, keeps it out of all logs.
 _SILENT = logging.Logger("withdrawbot.response_url", level=logging.CRITICAL + 1)
@@ -73,7 +78,7 @@ class Answerer:
     def __init__(
         self,
         database: Database,
-        exchange: ExchangeAccess,
+        exchange: Backend,
         config: WorkerConfig,
         *,
         paper: bool,
@@ -116,6 +121,9 @@ class Answerer:
         if self._clock() - query.created_at > EXPIRES_AFTER:
             self._finish(query, Outcome.EXPIRED)
             return
+        if not isinstance(self.exchange, ExchangeAccess):
+            self._deliver(query, refusal_message(_NOT_ON_V2, paper=self._paper), Outcome.FAILED)
+            return
         try:
             message, outcome = self._read(query), Outcome.ANSWERED
         except EdgeXError as err:
@@ -128,6 +136,8 @@ class Answerer:
         self._deliver(query, message, outcome)
 
     def _read(self, query: ExchangeQuery) -> Message:
+        if not isinstance(self.exchange, ExchangeAccess):
+            raise TypeError("only StarkEx V1 has history and claimable reads")
         client = self.exchange.client
         if query.kind is QueryKind.HISTORY:
             days = int(query.argument)

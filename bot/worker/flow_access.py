@@ -34,6 +34,7 @@ from approvals.metadata import FlowFee
 from bot.edgex.v2.flow_client import FlowClient
 from bot.edgex.v2.flow_models import AssetFlow
 from bot.edgex.v2.profiles import (
+    PROFILES,
     SOURCE,
     WithdrawProfile,
     destination,
@@ -123,6 +124,28 @@ class FlowAccess:
             expire=self._now_s() + ATTEMPT_SECONDS,
         )
         return FlowFee(from_raw(self.client.fee(attempt.wire()), profile.decimals))
+
+    def probe(self) -> str:
+        """The fee of a 1,000 USDC withdrawal to the wallet itself: a read, never a withdrawal.
+
+        It proves the API key, its passphrase and secret (HMAC), the account, and (ASSUMED:
+        edgeX checks ``userAddress`` against the account, as our simulator does) that the
+        wallet key is this account's, before anything is signed.
+        """
+        usdc = PROFILES[0]
+        attempt = Attempt(
+            user_address=self.wallet.address,
+            source=SOURCE,
+            source_account=self.account_id,
+            token_address=usdc.token_address,
+            amount=to_raw(Decimal(1000), usdc.decimals),
+            fee="0",
+            destination=destination(usdc.chain_id),
+            destination_account=self.wallet.address,
+            client_withdraw_id=self._draft_client_id(),
+            expire_time=self._now_s() + ATTEMPT_SECONDS,
+        )
+        return self.client.fee(attempt.wire())
 
     def quote(self, stored: StoredRequest) -> FlowFee:
         return self.fee(stored.request.content, stored.client_withdraw_id)

@@ -26,6 +26,7 @@ from bot.wakeups import Wakeup
 from bot.worker.answerer import Answerer
 from bot.worker.config import WorkerConfig
 from bot.worker.exchange_access import ExchangeAccess
+from bot.worker.flow_access import FlowAccess
 from bot.worker.listen import listen
 from bot.worker.poller import Poller
 from bot.worker.quoter import Quoter
@@ -47,7 +48,7 @@ class Worker:
     """Everything one worker process runs, between ``start`` and ``stop``."""
 
     database: Database
-    exchange: ExchangeAccess
+    exchange: ExchangeAccess | FlowAccess
     config: WorkerConfig
     policy: Policy
     membership: Callable[[Policy], Membership]

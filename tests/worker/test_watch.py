@@ -17,6 +17,7 @@ from bot.edgex import signing
 from bot.edgex.simulator import SimulatorServer
 from bot.startup import Refused, check_account
 from bot.wakeups import Wakeup
+from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.listen import listen
 from bot.worker.loop import Worker
 from storage import alerts
@@ -45,11 +46,13 @@ def test_withdrawal_made_outside_withdrawbot_is_reported_once(
     ours = approved(sqlite_db)
     idle.submitter.run_once()
     assert state_of(sqlite_db, ours.id) is State.SUBMITTED
-    edgex = idle.exchange.client
+    v1 = idle.exchange
+    assert isinstance(v1, ExchangeAccess)
+    edgex = v1.client
     body = signing.build_normal_withdraw_body(
         vector_key(),
         account_id=ACCOUNT,
-        coin=idle.exchange.coin("1000"),
+        coin=v1.coin("1000"),
         amount="100",
         eth_address=LISTED,
         client_withdraw_id="someone-else-1",

@@ -31,6 +31,7 @@ from bot.edgex.errors import EdgeXError
 from bot.edgex.signing import InvalidRequest
 from bot.edgex.v2.flow_models import AssetFlow, AssetFlowPage, FlowFeeData, FlowSubmitted
 from bot.edgex.v2.hmac_auth import hmac_headers
+from bot.edgex.v2.hosts import ASSET_URL, REST_URL
 from bot.edgex.wire import body_text, decode_data, log_event
 
 __all__ = [
@@ -46,8 +47,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ASSET_URL = "https://spot.edgex.exchange"
-REST_URL = "https://edgex-prod-v2.edgex.exchange"
 _UNIFIED = "/api/v1/private/unified-asset"
 FEE_PATH = f"{_UNIFIED}/getFeeByAssetFlow"
 TYPED_DATA_PATH = f"{_UNIFIED}/getEIP712Data"
@@ -120,6 +119,11 @@ class FlowClient(EdgeXPublicClient):
     @property
     def account_id(self) -> str:
         return self._account_id
+
+    @property
+    def rest(self) -> EdgeXPublicClient:
+        """The V2 REST host's public client (the exchange clock)."""
+        return self._rest
 
     def close(self) -> None:
         super().close()

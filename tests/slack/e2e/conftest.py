@@ -25,6 +25,7 @@ from approvals.policy import parse_policy
 from bot.bootstrap import Stack, start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.simulator import SimulatorServer
+from bot.exchange_side import ExchangeSide
 from bot.runner import serve_in_thread
 from bot.slack.ids import ActionId, Field
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
@@ -328,9 +329,9 @@ def running_world(
                 team_id=workspace.team_id,
                 signing_secret=SECRET,
                 account_id=ACCOUNT_ID,
-                public=public,
-                private=private if signing else None,
-                key=vector_key() if worker else None,
+                exchange=ExchangeSide.for_v1(
+                    public, private if signing else None, vector_key() if worker else None
+                ),
                 paper=paper,
                 worker_config=(
                     WorkerConfig(submit_tick=0.1, poll_interval=0.1, watch_interval=3600.0)
