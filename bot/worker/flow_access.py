@@ -99,10 +99,14 @@ class FlowAccess:
         client: FlowClient,
         wallet: WalletKey,
         *,
+        attempt_seconds: int = ATTEMPT_SECONDS,
+        outlived_margin_ms: int = _OUTLIVED_MARGIN_MS,
         client_id: Callable[[], str] = lambda: str(10**18 + secrets.randbelow(9 * 10**18)),
     ) -> None:
         self.client = client
         self.wallet = wallet
+        self._seconds = attempt_seconds
+        self._margin_ms = outlived_margin_ms
         self._draft_client_id = client_id
 
     @property
@@ -121,7 +125,7 @@ class FlowAccess:
             profile,
             client_withdraw_id or self._draft_client_id(),
             fee_raw="0",
-            expire=self._now_s() + ATTEMPT_SECONDS,
+            expire=self._now_s() + self._seconds,
         )
         return FlowFee(from_raw(self.client.fee(attempt.wire()), profile.decimals))
 
@@ -143,7 +147,7 @@ class FlowAccess:
             destination=destination(usdc.chain_id),
             destination_account=self.wallet.address,
             client_withdraw_id=self._draft_client_id(),
-            expire_time=self._now_s() + ATTEMPT_SECONDS,
+            expire_time=self._now_s() + self._seconds,
         )
         return self.client.fee(attempt.wire())
 
@@ -164,13 +168,13 @@ class FlowAccess:
             profile,
             stored.client_withdraw_id,
             fee_raw=fee_raw,
-            expire=now_s + ATTEMPT_SECONDS,
+            expire=now_s + self._seconds,
         )
         typed = check_typed_data(
             self.client.typed_data(attempt.wire()),
             attempt,
             now_s=now_s,
-            max_expiry_s=ATTEMPT_SECONDS + _EXPIRY_SLACK_S,
+            max_expiry_s=self._seconds + _EXPIRY_SLACK_S,
         )
         return Prepared(fee, partial(self._sign, content, attempt, typed))
 
@@ -181,7 +185,7 @@ class FlowAccess:
         return self.client.submit(submission.body)
 
     def outlived(self, submission: Submission) -> bool:
-        return submission.expire_time_ms <= self.client.server_time_ms() + _OUTLIVED_MARGIN_MS
+        return submission.expire_time_ms <= self.client.server_time_ms() + self._margin_ms
 
     def find(self, client_withdraw_id: str) -> Candidate | None:
         return next(iter(self._by_client_id(client_withdraw_id)), None)

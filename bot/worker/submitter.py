@@ -104,17 +104,7 @@ class Submitter:
 
     def _park(self, request_id: int, err: Exception) -> None:
         self._parked[request_id] = time.monotonic() + self.config.error_backoff
-        expected = isinstance(err, EdgeXError | Frozen | LeaseLost)
-        level = logging.WARNING if expected else logging.ERROR
-        log_event(
-            log,
-            level,
-            "worker.submit_deferred",
-            request_id=request_id,
-            error=type(err).__name__,
-            detail=redact(str(err)),
-            retry_in_s=self.config.error_backoff,
-        )
+        _log_deferred(request_id, err, self.config.error_backoff)
 
     def _work(self, stored: StoredRequest) -> None:
         # The batch is worked one by one: the lease must cover this request from now on.
@@ -125,21 +115,25 @@ class Submitter:
             now=self._clock(),
             lease_for=self.config.lease,
         )
-        if stored.request.state is State.APPROVED:
+        resend = stored.request.state is not State.APPROVED
+        if resend:
+            submission = work.submissions(self.database, request_ids=[stored.id]).get(stored.id)
+            if submission is None:
+                raise RuntimeError(f"request {stored.id} is SUBMITTING without a stored body")
+            log_event(log, logging.INFO, "worker.resume", request_id=stored.id)
+        else:
             submission = self._sign(stored)
-            if submission is not None:
-                self._send(stored.id, submission, maybe_sent=False)
-            return
-        submission = work.submissions(self.database, request_ids=[stored.id]).get(stored.id)
-        if submission is None:
-            raise RuntimeError(f"request {stored.id} is SUBMITTING without a stored body")
-        log_event(log, logging.INFO, "worker.resume", request_id=stored.id)
-        if self.exchange.outlived(submission):
-            renewed = self._renew(stored, submission)
-            if renewed is None:
+            if submission is None:
                 return
-            submission = renewed
-        self._send(stored.id, submission, maybe_sent=True)
+        while True:
+            if resend and self.exchange.outlived(submission):
+                renewed = self._renew(stored, submission)
+                if renewed is None:
+                    return
+                submission = renewed
+            if not self._send(stored.id, submission, maybe_sent=resend):
+                return
+            resend = True  # the stored body outlived its resends: renewed above, same content
 
     def _renew(self, stored: StoredRequest, submission: Submission) -> Submission | None:
         """A body edgeX will no longer take, signed afresh for the same content and client id.
@@ -214,13 +208,19 @@ class Submitter:
         )
         return start.submission
 
-    def _send(self, request_id: int, submission: Submission, *, maybe_sent: bool) -> None:
-        """Send the stored body until edgeX answers, or resending is no longer safe."""
+    def _send(self, request_id: int, submission: Submission, *, maybe_sent: bool) -> bool:
+        """Send the stored body until edgeX answers, or resending is no longer safe.
+
+        True when it stopped because the body outlived its resends (V2's five-minute attempt):
+        the caller signs it afresh before anything more is sent.
+        """
         retry = self.config.send_retry
         sent = maybe_sent
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1 and self.exchange.outlived(submission):
+                return True
             try:
                 work.renew_lease(
                     self.database,
@@ -231,7 +231,7 @@ class Submitter:
                 )
             except LeaseLost:
                 log_event(log, logging.WARNING, "worker.lease_lost", request_id=request_id)
-                return
+                return False
             SENDS.inc()
             try:
                 withdraw_id = self.exchange.send(submission)
@@ -253,20 +253,21 @@ class Submitter:
                             delay_s=f"{delay:.2f}",
                         )
                         if self._stop.wait(delay):
-                            return  # still SUBMITTING: whoever resumes it resends these bytes
+                            # Still SUBMITTING: whoever resumes it resends these bytes.
+                            return False
                         continue
                     if not sent:
                         # Nothing ever left: the exchange is unreachable. Try again later.
                         raise
                     self._unknown(request_id, err, attempt, "no answer after the last resend")
-                    return
+                    return False
                 if sent:
                     self._unknown(request_id, err, attempt, "an error answer to a resend")
                 else:
                     self._refused(request_id, err)
-                return
+                return False
             self._accepted(request_id, withdraw_id, attempt)
-            return
+            return False
 
     def _accepted(self, request_id: int, withdraw_id: str, attempt: int) -> None:
         try:
@@ -354,4 +355,18 @@ def unsignable(submission: Submission, err: Exception) -> str:
         "The signed withdrawal expired before edgeX took it, and edgeX lists no withdrawal with "
         f"client id {submission.client_withdraw_id}; it cannot be signed again as approved "
         f"({err}). Check the account, confirm it absent, then draft it again."
+    )
+
+
+def _log_deferred(request_id: int, err: Exception, retry_in_s: float) -> None:
+    """A request set aside for now: expected trouble is a warning, anything else an error."""
+    expected = isinstance(err, EdgeXError | Frozen | LeaseLost)
+    log_event(
+        log,
+        logging.WARNING if expected else logging.ERROR,
+        "worker.submit_deferred",
+        request_id=request_id,
+        error=type(err).__name__,
+        detail=redact(str(err)),
+        retry_in_s=retry_in_s,
     )

@@ -126,6 +126,8 @@ class Config:
     flow_step_ms: int = 2_000
     auth_window_ms: int = 60_000
     shape: str = "sdk"
+    # V2: a message field getEIP712Data misreports (a lying server), or "" for an honest one.
+    typed_tamper: str = ""
 
 
 @dataclass

@@ -95,6 +95,8 @@ class AssetFlows:
         if str(attempt["fee"]) != fee:
             raise ApiError("FEE_MISMATCH", "the attempt's fee is not the current fee", {"fee": fee})
         message = {"userId": account.account_id, **{k: str(attempt[k]) for k in _ATTEMPT}}
+        if self.books.config.typed_tamper:
+            _tamper(message, self.books.config.typed_tamper)
         fields = [{"name": "userId", "type": "string"}] + [
             {"name": k, "type": "address" if k in ("userAddress", "privyAddress") else "string"}
             for k in _ATTEMPT
@@ -368,6 +370,19 @@ def _record(flow: dict[str, Any], shape: str) -> dict[str, Any]:
         if not is_terminal(status):
             record["status"] = f"{status}{HOSTILE_PENDING}"
     return record
+
+
+def _tamper(message: dict[str, str], field: str) -> None:
+    """A lying server (``typedTamper``): the typed data says something else than the attempt."""
+    value = message.get(field)
+    if value is None:
+        message[field] = "1"  # a field the attempt does not have
+    elif value.startswith("0x"):
+        message[field] = "0x" + "ab" * 20
+    elif value.isdigit():
+        message[field] = str(int(value) + (86_400 if field == "expireTime" else 1))
+    else:
+        message[field] = value + "x"
 
 
 def _attempt(body: dict[str, Any] | None) -> dict[str, Any]:

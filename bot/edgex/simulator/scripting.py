@@ -179,4 +179,8 @@ class Script:
             if spec["shape"] not in SHAPES:
                 raise ApiError("INVALID_PARAMETER", f"shape must be one of {', '.join(SHAPES)}")
             self.books.config.shape = spec["shape"]
+        if "typedTamper" in spec:
+            if not isinstance(spec["typedTamper"], str):
+                raise ApiError("INVALID_PARAMETER", "typedTamper must be a message field name")
+            self.books.config.typed_tamper = spec["typedTamper"]
         return self.books.config
