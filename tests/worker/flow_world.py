@@ -25,7 +25,8 @@ from storage.repository import StoredRequest
 from tests.worker.world import APPROVER, REQUESTER, Sim, fast_config, membership
 
 FLOW_ACCOUNT = "777000111"
-WALLET = WalletKey("0x" + "4c" * 32)
+WALLET_HEX = "0x" + "4c" * 32
+WALLET = WalletKey(WALLET_HEX)
 PAYOUT = "0xFCAd0B19bB29D4674531d6f115237E16AfCE377c"
 EDGE = 3343
 

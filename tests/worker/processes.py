@@ -74,10 +74,12 @@ def start_worker(
     account: str = ACCOUNT,
     slack: Mapping[str, str] | None = None,
     policy_text: str = POLICY_TEXT,
+    exchange: Mapping[str, str] | None = None,
 ) -> WorkerProcess:
     """A worker in its own process and working directory (so no stray .env is read).
 
     ``slack`` are its Slack settings (``slack_env``); without them it runs no notifier.
+    ``exchange`` replaces the V1 key settings (``flow_env`` for an edgeX V2 worker).
     """
     home.mkdir(parents=True, exist_ok=True)
     policy = home / "policy.toml"
@@ -91,11 +93,11 @@ def start_worker(
         DATABASE_URL=database_url,
         EDGEX_BASE_URL=edgex_url,
         EDGEX_ACCOUNT_ID=account,
-        EDGEX_STARK_PRIVATE_KEY=PRIVATE_KEY,
         WITHDRAWBOT_POLICY=str(policy),
         WITHDRAWBOT_POLL_INTERVAL=str(poll),
         PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
+    env.update(exchange or {"EDGEX_STARK_PRIVATE_KEY": PRIVATE_KEY})
     env.update(slack or {})
     log = home / f"{name}.log"
     with log.open("ab") as out:
@@ -107,3 +109,15 @@ def start_worker(
             stderr=subprocess.STDOUT,
         )
     return WorkerProcess(process, log)
+
+
+def flow_env(url: str, keys: Mapping[str, str], wallet_hex: str) -> dict[str, str]:
+    """An edgeX V2 worker's settings for the simulator at ``url`` (both hosts)."""
+    return {
+        "EDGEX_API": "v2",
+        "EDGEX_V2_ASSET_URL": url,
+        "EDGEX_V2_API_KEY": keys["apiKey"],
+        "EDGEX_V2_API_SECRET": keys["apiSecret"],
+        "EDGEX_V2_PASSPHRASE": keys["passphrase"],
+        "EDGEX_V2_WALLET_PRIVATE_KEY": wallet_hex,
+    }
