@@ -151,7 +151,8 @@ class RequestEvent:
     ``state`` / ``note`` / ``exchange_status`` are the request's as of the change; ``at`` is
     when it happened (``None`` only for a row too old to say); ``alerts`` are the worker's
     warnings about it; ``l1_tx_hash`` the payout's L1 transaction; ``audit_head_hash`` the audit
-    chain's head after a final change.
+    chain's head after a final change; ``verifying_contract`` the EIP-712 domain contract an
+    edgeX V2 signature is bound to, shown when it is signed.
     """
 
     kind: str
@@ -165,6 +166,7 @@ class RequestEvent:
     alerts: tuple[str, ...] = ()
     l1_tx_hash: str | None = None
     audit_head_hash: str | None = None
+    verifying_contract: str | None = None
 
     @property
     def moved(self) -> bool:
@@ -201,6 +203,7 @@ def read_request_event(kind: str, payload: Mapping[str, Any]) -> RequestEvent:
             body=_body(kind, detail),
             alerts=_alert_texts(detail),
             l1_tx_hash=_string(detail.get("l1_tx_hash")),
+            verifying_contract=_string(detail.get("verifying_contract")),
             audit_head_hash=_string(detail.get("audit_head_hash")),
         )
     except (TypeError, ValueError) as err:

@@ -269,7 +269,13 @@ def duplicate_warning(card: RequestCard) -> str:
 
 def _title(card: RequestCard, *, paper: bool) -> str:
     content = card.request.content
-    where = "to L1" if content.kind is Kind.NORMAL else f"cross-chain to {_chain(card)}"
+    where = (
+        "to L1"
+        if content.kind is Kind.NORMAL
+        else f"to {_chain(card)} (edgeX V2)"
+        if content.kind is Kind.FLOW
+        else f"cross-chain to {_chain(card)}"
+    )
     prefix = "PAPER · " if paper else ""
     return (
         f"{prefix}Withdrawal #{card.request_id}: {format_amount(content.amount)} "
@@ -280,10 +286,11 @@ def _title(card: RequestCard, *, paper: bool) -> str:
 def _amount(card: RequestCard) -> str:
     content = card.request.content
     text = f"{format_amount(content.amount)} {escape(content.coin_name)}"
+    who = "edgeX's fee (taken from the amount)" if content.kind is Kind.FLOW else "LP fee"
     if content.fee_cap is not None:
-        text += f"\nLP fee at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
+        text += f"\n{who} at most {format_amount(content.fee_cap)} {escape(content.coin_name)}"
     elif not content.quoted:
-        text += "\nLP fee: set by the quote (pending)"
+        text += f"\n{who}: set by the quote (pending)"
     return text
 
 
@@ -309,6 +316,8 @@ def _destination(card: RequestCard) -> str:
             f"\nPaid out by liquidity provider account {escape(content.lp_account_id or '')}"
             f" (token `{content.erc20_address}`)"
         )
+    elif content.kind is Kind.FLOW:
+        text += f"\nPaid out by edgeX (token `{content.erc20_address}`)"
     return text
 
 

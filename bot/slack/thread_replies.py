@@ -56,6 +56,11 @@ def event_reply(event: RequestEvent, then: RequestCard, *, paper: bool) -> tuple
     extra = [f"⚠️ {fit(text, 1500)}" for text in event.alerts]
     if event.l1_tx_hash is not None:
         extra.append(f"L1 transaction `{escape(event.l1_tx_hash)}`")
+    if event.verifying_contract is not None:
+        extra.append(
+            "Signed with the wallet key over edgeX's typed data, checked field by field; its "
+            f"domain's verifyingContract is `{escape(fit(event.verifying_contract, 60))}`"
+        )
     if event.audit_head_hash is not None:
         extra.append(
             f"Audit log head `{escape(event.audit_head_hash)}` (compare with "

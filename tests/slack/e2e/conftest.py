@@ -25,11 +25,14 @@ from approvals.policy import parse_policy
 from bot.bootstrap import Stack, start_background
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.simulator import SimulatorServer
+from bot.edgex.v2.flow_client import FlowClient
+from bot.edgex.v2.wallet import WalletKey
 from bot.exchange_side import ExchangeSide
 from bot.runner import serve_in_thread
 from bot.slack.ids import ActionId, Field
 from bot.slack.standin import Person, SlackPlatform, SlackStandIn
 from bot.worker.config import WorkerConfig
+from bot.worker.flow_access import FlowAccess
 from storage import outbox
 from storage.engine import open_database
 from storage.tables import AuditRow
@@ -89,6 +92,39 @@ label = "Cold wallet"
 chain_id = 42161
 address = "{LISTED}"
 label = "Cold wallet on Arbitrum"
+"""
+
+
+FLOW_ACCOUNT = "777000222"
+FLOW_WALLET = "0x" + "4c" * 32
+PAYOUT = "0xFCAd0B19bB29D4674531d6f115237E16AfCE377c"
+FLOW_POLICY = f"""
+version = 1
+requesters = ["U0ALICE", "U0DAVE"]
+
+[groups]
+treasury = ["@treasury"]
+
+[approval]
+expiry = "1h"
+
+[cross_fee]
+headroom = "0.5"
+max_share_of_amount = "0.01"
+
+[coins.USDC]
+max_amount = "100000"
+daily_limit = "500000"
+
+[[coins.USDC.tiers]]
+name = "standard"
+above = "0"
+require = [{{ group = "treasury", count = 2 }}]
+
+[[coins.USDC.allowlist]]
+chain_id = 3343
+address = "{PAYOUT}"
+label = "Edge treasury"
 """
 
 
@@ -277,6 +313,13 @@ def world_with_worker(database_url: str) -> Iterator[World]:
 
 
 @pytest.fixture
+def v2_world(database_url: str) -> Iterator[World]:
+    """edgeX V2 (``EDGEX_API=v2``) with the worker in the process, on the V2 simulator."""
+    with running_world(database_url, worker=True, v2=True) as running:
+        yield running
+
+
+@pytest.fixture
 def paper_world(database_url: str) -> Iterator[World]:
     """A paper-mode process: every message it sends says PAPER."""
     with running_world(database_url, worker=False, paper=True) as running:
@@ -298,6 +341,7 @@ def running_world(
     paper: bool = False,
     notify: bool = True,
     signing: bool = True,
+    v2: bool = False,
 ) -> Iterator[World]:
     with SlackStandIn() as slack, SimulatorServer() as sim:
         workspace = slack.workspace
@@ -310,7 +354,9 @@ def running_world(
         workspace.add_group("treasury", ["U0BOB", "U0CAROL"], name="Treasury")
         admin = Admin(sim.url)
         # The docs-shaped simulator: the published field set, not the SDK models' (see Config).
-        admin.post("config", normalStepMs=60_000, crossStepMs=60_000, shape="docs")
+        admin.post(
+            "config", normalStepMs=60_000, crossStepMs=60_000, flowStepMs=60_000, shape="docs"
+        )
         admin.post(
             "accounts", l2Key=vector_key().l2_key, accountId=ACCOUNT_ID, balances={"1000": "900000"}
         )
@@ -318,19 +364,38 @@ def running_world(
         client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=5)
         clock = Clock()
         retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+        keys = admin.post(
+            "v2/accounts",
+            accountId=FLOW_ACCOUNT,
+            walletAddress=WalletKey(FLOW_WALLET).address,
+            balances={"USDC": "900000"},
+        )
         with (
             EdgeXPublicClient(sim.url, retry=retry) as public,
             EdgeXClient(sim.url, key=vector_key(), account_id=ACCOUNT_ID, retry=retry) as private,
+            FlowClient(
+                sim.url,
+                rest_url=sim.url,
+                account_id=FLOW_ACCOUNT,
+                api_key=keys["apiKey"],
+                api_secret=keys["apiSecret"],
+                passphrase=keys["passphrase"],
+                retry=retry,
+            ) as flows,
             start_background(
                 database=database,
-                policy=parse_policy(POLICY),
+                policy=parse_policy(FLOW_POLICY if v2 else POLICY),
                 slack=client,
                 channel=CHANNEL,
                 team_id=workspace.team_id,
                 signing_secret=SECRET,
-                account_id=ACCOUNT_ID,
-                exchange=ExchangeSide.for_v1(
-                    public, private if signing else None, vector_key() if worker else None
+                account_id=FLOW_ACCOUNT if v2 else ACCOUNT_ID,
+                exchange=(
+                    ExchangeSide.for_v2(FlowAccess(flows, WalletKey(FLOW_WALLET)))
+                    if v2
+                    else ExchangeSide.for_v1(
+                        public, private if signing else None, vector_key() if worker else None
+                    )
                 ),
                 paper=paper,
                 worker_config=(
