@@ -212,7 +212,7 @@ def _demo(args: argparse.Namespace) -> int:
             reconfigure(errors="replace")
     # The transcript is the demo's output; the bot's log lines go to stderr only when they matter.
     logging.getLogger().setLevel(logging.WARNING)
-    return demo(sys.stdout, sys.stderr, keep_running=args.keep_running)
+    return demo(sys.stdout, sys.stderr, keep_running=args.keep_running, v2=args.api == "v2")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -341,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_process_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The commands that start a long-running process (each through ``bot.bootstrap``)."""
     sim = commands.add_parser(
-        "simulator", help="run the loopback edgeX V1 simulator (tests, demo, paper mode)"
+        "simulator", help="run the loopback edgeX simulator, V1 and V2 (tests, demo, paper mode)"
     )
     sim.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
     sim.add_argument("--host", default="127.0.0.1", help="bind address (keep it on loopback)")
@@ -368,6 +368,12 @@ def _add_process_commands(commands: argparse._SubParsersAction[argparse.Argument
     demo = commands.add_parser(
         "demo",
         help="play a scripted morning on a local Slack stand-in, edgeX simulator and the bot",
+    )
+    demo.add_argument(
+        "--api",
+        choices=("v1", "v2"),
+        default="v1",
+        help="which edgeX API the paper account is on: StarkEx V1 (default) or V2",
     )
     demo.add_argument(
         "--keep-running",

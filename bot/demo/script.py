@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.demo.stage import CHANNEL, CHANNEL_NAME, COLD_WALLET, UNLISTED_WALLET, Stage
+from bot.demo.stage import CHANNEL, CHANNEL_NAME, COLD_WALLET, EDGE_CHAIN, UNLISTED_WALLET, Stage
 from bot.demo.steps import (
     EXCHANGE_DEADLINE,
     Meddle,
@@ -27,12 +27,21 @@ from bot.demo.steps import (
 from bot.demo.transcript import one_line
 from bot.slack.ids import ActionId, CallbackId, Field
 
-__all__ = ["CENSOR_CODE", "CENSOR_REASON", "REJECT_REASON", "Morning"]
+__all__ = [
+    "CENSOR_CODE",
+    "CENSOR_REASON",
+    "PAYOUT_CODE",
+    "PAYOUT_REASON",
+    "REJECT_REASON",
+    "Morning",
+]
 
 log = logging.getLogger(__name__)
 
 CENSOR_CODE = "CENSOR_DESTINATION_FLAGGED"
 CENSOR_REASON = "the destination is on the LP's screening list"
+PAYOUT_CODE = "PAYOUT_REVERTED"
+PAYOUT_REASON = "the payout transaction ran out of gas on Edge chain"
 REJECT_REASON = "Unknown wallet: nobody on the team recognises it"
 REFUSED = "🚫"
 SLACK_DEADLINE = 10.0
@@ -59,6 +68,9 @@ class Morning:
 
     def play(self) -> None:
         """Every step in order; raises :class:`StepMissing` at the first one not seen."""
+        if self.stage.v2:
+            self.play_v2()
+            return
         first = self.draft(
             "alice drafts 250 USDT to an allowlisted address",
             f"250 USDT to {COLD_WALLET} weekly rebalancing to cold storage",
@@ -84,10 +96,49 @@ class Morning:
         self.approve(cross, "bob")
         self.approve(cross, "carol", expect="the policy is met")
         self.submitted(cross)
-        self.censor_failure(cross)
+        self.failure(cross, CENSOR_CODE, CENSOR_REASON, "fails at edgeX's censor")
         third = self.draft(
             "alice drafts 1200 USDT to a wallet not on the allowlist",
             f"1200 USDT to {UNLISTED_WALLET} vendor payout",
+            expect="not on the allowlist",
+        )
+        self.reject(third, "bob", REJECT_REASON)
+
+    def play_v2(self) -> None:
+        """The same morning on edgeX V2: asset flows of USDC to Edge chain, edgeX's fee."""
+        first = self.draft(
+            "alice drafts 250 USDC to an allowlisted wallet on Edge chain (edgeX V2)",
+            f"cross 250 USDC to {COLD_WALLET} chain {EDGE_CHAIN} weekly rebalancing",
+            expect="edgeX's fee (taken from the amount) at most",
+        )
+        self.approve(first, "bob")
+        self.refused_self_approval(first, "alice")
+        self.approve(first, "carol", expect="the policy is met")
+        self.submitted(
+            first, signed_by="the paper wallet's EIP-712 signature over edgeX's typed data"
+        )
+        self.walk_to_completion(first)
+        self.steps.offstage(
+            "the simulator is told to fail the next payout on the destination chain",
+            f"{PAYOUT_CODE} ({PAYOUT_REASON})",
+            lambda: self.stage.admin.post(
+                "fates", outcome="payout_failed", code=PAYOUT_CODE, reason=PAYOUT_REASON
+            ),
+        )
+        second = self.draft(
+            "alice drafts 1000 USDC to the same wallet",
+            f"cross 1000 USDC to {COLD_WALLET} chain {EDGE_CHAIN} float for the Edge desk",
+            expect="edgeX's fee (taken from the amount) at most",
+        )
+        self.approve(second, "bob")
+        self.approve(second, "carol", expect="the policy is met")
+        self.submitted(
+            second, signed_by="the paper wallet's EIP-712 signature over edgeX's typed data"
+        )
+        self.failure(second, PAYOUT_CODE, PAYOUT_REASON, "fails on the destination chain")
+        third = self.draft(
+            "alice drafts 1200 USDC to a wallet not on the allowlist",
+            f"cross 1200 USDC to {UNLISTED_WALLET} chain {EDGE_CHAIN} vendor payout",
             expect="not on the allowlist",
         )
         self.reject(third, "bob", REJECT_REASON)
@@ -191,7 +242,7 @@ class Morning:
             SLACK_DEADLINE,
         )
 
-    def submitted(self, posted: Posted) -> None:
+    def submitted(self, posted: Posted, *, signed_by: str = "the paper account's L2 key") -> None:
         """The worker signs the approved request and sends it; edgeX must hold it."""
         stage = self.stage
         title = f"#{posted.request_id} is signed, submitted and accepted by edgeX"
@@ -206,11 +257,12 @@ class Morning:
             held = _withdrawal_ids(stage.admin.get("state"))
             if not any(f"`{i}`" in sent for i in held):
                 return Seen(False, f"the thread names a withdrawal edgeX does not hold: {sent}")
-            return Seen(True, f"thread: {sent}; the simulator holds it (L2 signature checked)")
+            checked = "EIP-712 signer recovered" if stage.v2 else "L2 signature checked"
+            return Seen(True, f"thread: {sent}; the simulator holds it ({checked})")
 
         self.steps.step(
             title,
-            "the worker signs it with the paper account's L2 key and sends it to edgeX",
+            f"the worker signs it with {signed_by} and sends it to edgeX",
             lambda: None,
             check,
             EXCHANGE_DEADLINE,
@@ -231,22 +283,22 @@ class Morning:
             posted, f"#{posted.request_id} walks through edgeX's statuses to completion", finished
         )
 
-    def censor_failure(self, posted: Posted) -> None:
-        """The scripted censor failure; edgeX's code and reason must reach the thread."""
+    def failure(self, posted: Posted, code: str, reason: str, where: str) -> None:
+        """The scripted failure; edgeX's code and reason must reach the thread."""
 
         def finished(text: str) -> Seen | None:
             if "Completed" in text:
                 return Seen(False, self.steps.last_reply(posted), hopeless=True)
             if "Failed" not in text:
                 return None
-            said = self.steps.thread_line(posted, CENSOR_CODE)
-            if said is not None and CENSOR_REASON in said:
+            said = self.steps.thread_line(posted, code)
+            if said is not None and reason in said:
                 return Seen(True, said)
-            return Seen(False, f"it failed, but the thread lacks {CENSOR_CODE} or its reason")
+            return Seen(False, f"it failed, but the thread lacks {code} or its reason")
 
         self.steps.walk(
             posted,
-            f"#{posted.request_id} fails at edgeX's censor; the code and reason reach the thread",
+            f"#{posted.request_id} {where}; the code and reason reach the thread",
             finished,
         )
 
@@ -288,6 +340,9 @@ class Morning:
 
 
 def _withdrawal_ids(state: Any) -> set[str]:
-    """The withdrawal ids the simulator's ``/_sim/state`` holds."""
-    withdrawals = state.get("withdrawals") if isinstance(state, dict) else None
-    return set(withdrawals) if isinstance(withdrawals, dict) else set()
+    """The withdrawal (V1) and asset-flow (V2) ids the simulator's ``/_sim/state`` holds."""
+    held: set[str] = set()
+    for books in ("withdrawals", "flows"):
+        found = state.get(books) if isinstance(state, dict) else None
+        held |= set(found) if isinstance(found, dict) else set()
+    return held

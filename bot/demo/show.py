@@ -50,17 +50,19 @@ def demo(
     keep_running: bool = False,
     meddle: Meddle | None = None,
     patience: float = 1.0,
+    v2: bool = False,
 ) -> int:
     """Play the demo; 0 when every step was seen, 1 (and one line on ``err``) otherwise.
 
-    ``meddle`` and ``patience`` are for the demo's own tests: a hook run before each step (to
-    break one and see the demo say so) and a factor on every step's deadline.
+    ``v2`` plays it on edgeX V2 (``--api v2``). ``meddle`` and ``patience`` are for the demo's
+    own tests: a hook run before each step (to break one and see the demo say so) and a factor
+    on every step's deadline.
     """
     started = time.monotonic()
     mark_logs_as_paper()
     with tempfile.TemporaryDirectory(prefix="withdrawbot-demo-") as workdir:
         try:
-            with staged(Path(workdir)) as stage:
+            with staged(Path(workdir), v2=v2) as stage:
                 return _play(
                     stage,
                     out,

@@ -36,9 +36,11 @@ __all__ = [
     "CHANNEL",
     "CHANNEL_NAME",
     "COLD_WALLET",
+    "EDGE_CHAIN",
     "POLICY",
     "STEP_SECONDS",
     "UNLISTED_WALLET",
+    "V2_POLICY",
     "Stage",
     "staged",
 ]
@@ -98,6 +100,46 @@ label = "Treasury cold wallet on Arbitrum"
 """
 
 
+EDGE_CHAIN = 3343
+V2_POLICY = f"""\
+# The demo's policy on edgeX V2: USDC paid out on Edge chain; two of @treasury approve, a
+# destination off the allowlist needs the "large" tier, which asks the same two.
+version = 1
+requesters = ["{REQUESTER[0]}"]
+
+[groups]
+treasury = ["@treasury"]
+
+[approval]
+expiry = "1h"
+
+[cross_fee]
+headroom = "0.5"
+max_share_of_amount = "0.01"
+
+[coins.USDC]
+max_amount = "100000"
+daily_limit = "500000"
+unlisted_destinations = "escalate"
+escalate_to = "large"
+
+[[coins.USDC.tiers]]
+name = "standard"
+above = "0"
+require = [{{ group = "treasury", count = 2 }}]
+
+[[coins.USDC.tiers]]
+name = "large"
+above = "10000"
+require = [{{ group = "treasury", count = 2 }}]
+
+[[coins.USDC.allowlist]]
+chain_id = {EDGE_CHAIN}
+address = "{COLD_WALLET}"
+label = "Treasury wallet on Edge"
+"""
+
+
 @dataclass
 class Stage:
     """Everything running, and what the loopback Slack shows of it."""
@@ -111,6 +153,7 @@ class Stage:
     exchange_url: str
     people: dict[str, Person]
     workdir: Path
+    v2: bool = False
 
     @property
     def names(self) -> dict[str, str]:
@@ -135,9 +178,12 @@ class Stage:
         return self.slack.workspace.ephemerals_for(self.people[name].user_id)
 
 
-def demo_settings(workdir: Path, standin: SlackStandIn, signing_secret: str) -> Settings:
+def demo_settings(
+    workdir: Path, standin: SlackStandIn, signing_secret: str, *, v2: bool = False
+) -> Settings:
     """Every setting spelled out, so nothing is read from the environment or a ``.env``."""
     return Settings(
+        EDGEX_API="v2" if v2 else "v1",
         _env_file=None,
         SLACK_BOT_TOKEN=standin.bot_token,
         SLACK_SIGNING_SECRET=signing_secret,
@@ -155,8 +201,11 @@ def demo_settings(workdir: Path, standin: SlackStandIn, signing_secret: str) -> 
 
 
 @contextmanager
-def staged(workdir: Path) -> Iterator[Stage]:
-    """The whole stack up in ``workdir`` (an empty directory); stopped when the block ends."""
+def staged(workdir: Path, *, v2: bool = False) -> Iterator[Stage]:
+    """The whole stack up in ``workdir`` (an empty directory); stopped when the block ends.
+
+    ``v2``: the paper account on edgeX V2 (``EDGEX_API=v2``), with its own policy.
+    """
     with ExitStack() as stack:
         slack = stack.enter_context(SlackStandIn(team_id=TEAM_ID))
         workspace = slack.workspace
@@ -164,20 +213,21 @@ def staged(workdir: Path) -> Iterator[Stage]:
         workspace.add_channel(CHANNEL, CHANNEL_NAME, members=[p.user_id for p in people.values()])
         workspace.add_group("treasury", [uid for uid, _ in APPROVERS], name="Treasury")
         signing_secret = secrets.token_hex(32)
-        settings = demo_settings(workdir, slack, signing_secret)
-        settings.policy_path.write_text(POLICY, encoding="utf-8")
+        settings = demo_settings(workdir, slack, signing_secret, v2=v2)
+        settings.policy_path.write_text(V2_POLICY if v2 else POLICY, encoding="utf-8")
         _migrate(settings.database_url)
         # The checks and steps of `withdrawbot run` in paper mode, in its order.
         started = stack.enter_context(checked_stack(settings, worker=True))
         running = started.running
         admin = stack.enter_context(SimulatorAdmin(started.base_url))
-        admin.post("config", normalStepMs=STEP_SECONDS * 1000, crossStepMs=STEP_SECONDS * 1000)
+        step_ms = STEP_SECONDS * 1000
+        admin.post("config", normalStepMs=step_ms, crossStepMs=step_ms, flowStepMs=step_ms)
         url = stack.enter_context(serve_in_thread(running.asgi))
         platform = stack.enter_context(
             SlackPlatform(slack, events_url=f"{url}/slack/events", signing_secret=signing_secret)
         )
         yield Stage(
-            slack, platform, running, admin, settings, url, started.base_url, people, workdir
+            slack, platform, running, admin, settings, url, started.base_url, people, workdir, v2
         )
 
 
