@@ -25,7 +25,8 @@ __all__ = ["EXCHANGE_DEADLINE", "Meddle", "Posted", "Seen", "StepMissing", "Step
 log = logging.getLogger(__name__)
 
 EXCHANGE_DEADLINE = 20.0
-_STATUS = re.compile(r"`((?:NORMAL|CROSS)_WITHDRAW_[A-Z0-9_]+)`")
+_STATUS = re.compile(r"`((?:NORMAL_WITHDRAW|CROSS_WITHDRAW|ASSET_FLOW)_[A-Z0-9_]+)`")
+_PREFIX = re.compile(r"^(?:NORMAL_WITHDRAW|CROSS_WITHDRAW|ASSET_FLOW)_")
 
 # Called with the stage and a step's number just before the step; tests use it to break one.
 Meddle = Callable[[Stage, int], None]
@@ -90,7 +91,7 @@ class StepRunner:
             walked = list(dict.fromkeys(_STATUS.findall(text)))
             verdict = finished(text)
             if verdict is not None and verdict.done:
-                shown = " → ".join(s.split("_WITHDRAW_", 1)[1] for s in walked)
+                shown = " → ".join(_PREFIX.sub("", s) for s in walked)
                 return Seen(True, f"thread: {shown}; {verdict.what}")
             if verdict is not None:
                 return verdict

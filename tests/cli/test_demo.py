@@ -267,3 +267,34 @@ def test_a_refusal_nobody_sees_stops_the_demo_after_its_deadline(tmp_path: Path)
         "demo: step 3 (alice tries to approve her own request #1 and is refused) did not happen "
         "within 3s: alice was shown: nothing"
     ], err
+
+
+V2_SUMMARY = [
+    r"#1  flow  250 USDC +0x5290…9EE7 Edge +bob, carol  completed\n +edgeX: ASSET_FLOW_SUCCESS",
+    r"#2  flow  1,000 USDC +0x5290…9EE7 Edge +bob, carol  failed\n +edgeX: ASSET_FLOW_FAILED",
+    r"#3  flow  1,200 USDC +0x5aAe…eAed Edge +none +rejected\n +rejected by bob: Unknown wallet",
+]
+
+
+def test_the_demo_plays_the_same_morning_on_edgex_v2(tmp_path: Path) -> None:
+    done = subprocess.run(  # noqa: S603 - our own command
+        _demo_command("--api", "v2"),
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    flat = " ".join(out.split())
+    assert "verifyingContract is `0x000000000000000000000000000000000000eD9E`" in flat
+    assert "EIP-712 signer recovered" in flat
+    assert "failCode PAYOUT_REVERTED" in flat
+    assert "All 13 steps happened" in flat
+    for row in V2_SUMMARY:
+        assert re.search(row, out), f"no summary row like {row!r}:\n{out}"
+    assert "xoxb-" not in out
+    assert max(len(line) for line in out.splitlines()[2:]) <= 100

@@ -163,7 +163,9 @@ class AssetFlows:
         full = self.books.typed_issued.get(_key(attempt, account))
         if full is None:
             raise ApiError("ATTEMPT_NOT_ISSUED", "no typed data was issued for this attempt", None)
-        if int(attempt["expireTime"]) * 1000 <= self._now(wall_ms):
+        # Expiry is on the clock getServerTime shows (as V1's expireTime check): the lifecycle
+        # clock tests advance moves statuses only.
+        if int(attempt["expireTime"]) * 1000 <= wall_ms:
             raise ApiError("ATTEMPT_EXPIRED", "expireTime has passed", {"field": "expireTime"})
         signature = body.get("userSignature")
         signer = _recover(full, signature)
