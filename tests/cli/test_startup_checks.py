@@ -24,6 +24,7 @@ import pytest
 
 from bot.edgex.signing import StarkKey
 from bot.edgex.simulator import SimulatorServer
+from bot.edgex.v2.wallet import WalletKey
 from bot.slack.standin import SlackStandIn
 from tests.edgex.vectors import vector_key, vectors
 from tests.test_settings import ALL
@@ -39,6 +40,9 @@ WRONG_TOKEN = "xoxb-a-token-slack-does-not-know-0123456789"
 WRONG_APP_TOKEN = "xapp-1-an-app-token-slack-does-not-know-0123456789"
 DB_PASSWORD = "database-password-that-must-not-leak"
 CHANNEL = "C0TREASURY"
+V2_ACCOUNT = "900"
+WALLET_HEX = "0x" + "4c" * 32
+OTHER_WALLET_HEX = "0x" + "5d" * 32
 
 RUN = ("run", "--port", "0")
 WEB_ONLY = ("run", "--no-worker", "--port", "0")
@@ -56,6 +60,7 @@ class Places:
     home: Path
     database: Path
     closed_port: int
+    v2_keys: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,12 @@ def _closed_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def exchange() -> Iterator[str]:
+def exchange() -> Iterator[tuple[str, dict[str, str]]]:
     with SimulatorServer() as sim:
+        v2_keys = httpx.post(
+            f"{sim.url}/_sim/v2/accounts",
+            json={"accountId": V2_ACCOUNT, "walletAddress": WalletKey(WALLET_HEX).address},
+        ).json()
         httpx.post(
             f"{sim.url}/_sim/accounts", json={"l2Key": vector_key().l2_key, "accountId": ACCOUNT}
         ).raise_for_status()
@@ -92,7 +101,7 @@ def exchange() -> Iterator[str]:
                 "apiEnabled": False,
             },
         ).raise_for_status()
-        yield sim.url
+        yield sim.url, v2_keys
 
 
 @pytest.fixture(scope="module")
@@ -103,20 +112,26 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def places(exchange: str, slack: SlackStandIn, tmp_path: Path, sqlite_template: Path) -> Places:
+def places(
+    exchange: tuple[str, dict[str, str]],
+    slack: SlackStandIn,
+    tmp_path: Path,
+    sqlite_template: Path,
+) -> Places:
     home = tmp_path / "home"
     home.mkdir()
     database = home / "withdrawbot.db"
     shutil.copyfile(sqlite_template, database)
     shutil.copyfile(POLICY, home / "policy.toml")
     return Places(
-        sim=exchange,
+        sim=exchange[0],
         slack=slack.url,
         slack_api=slack.api_url,
         bot_token=slack.bot_token,
         home=home,
         database=database,
         closed_port=_closed_port(),
+        v2_keys=exchange[1],
     )
 
 
@@ -152,6 +167,22 @@ def _policy_file(places: Places, text: str) -> str:
     path = places.home / "broken.toml"
     path.write_text(text)
     return str(path)
+
+
+def _v2(places: Places, **change: str | None) -> dict[str, str | None]:
+    """An edgeX V2 account's settings at the simulator, then ``change``."""
+    keys = places.v2_keys
+    settings: dict[str, str | None] = {
+        "EDGEX_API": "v2",
+        "EDGEX_ACCOUNT_ID": V2_ACCOUNT,
+        "EDGEX_STARK_PRIVATE_KEY": None,
+        "EDGEX_V2_ASSET_URL": places.sim,
+        "EDGEX_V2_API_KEY": keys["apiKey"],
+        "EDGEX_V2_API_SECRET": keys["apiSecret"],
+        "EDGEX_V2_PASSPHRASE": keys["passphrase"],
+        "EDGEX_V2_WALLET_PRIVATE_KEY": WALLET_HEX,
+    }
+    return {**settings, **change}
 
 
 NOT_HEX = "the L2 private key is not hexadecimal (expected up to 64 hex digits, 0x optional)"
@@ -306,6 +337,34 @@ CASES: dict[str, Case] = {
             "No such file or directory"
         ),
     ),
+    "V2 wallet not the account's": Case(
+        lambda p: _v2(p, EDGEX_V2_WALLET_PRIVATE_KEY=OTHER_WALLET_HEX),
+        lambda p: (
+            f"EDGEX_V2_WALLET_PRIVATE_KEY is not the wallet of edgeX account {V2_ACCOUNT}: its "
+            f"address {WalletKey(OTHER_WALLET_HEX).address} was refused (USER_ADDRESS_MISMATCH)"
+        ),
+    ),
+    "V2 API secret refused": Case(
+        lambda p: _v2(p, EDGEX_V2_API_SECRET="not-the-secret"),
+        lambda p: (
+            "EDGEX_V2_API_KEY: edgeX refused the API key, its passphrase or EDGEX_V2_API_SECRET "
+            f"for account {V2_ACCOUNT} (AUTH_SIGNATURE_INVALID)"
+        ),
+    ),
+    "V2 wallet key missing": Case(
+        lambda p: _v2(p, EDGEX_V2_WALLET_PRIVATE_KEY=None),
+        lambda p: (
+            "EDGEX_V2_WALLET_PRIVATE_KEY or EDGEX_V2_WALLET_PRIVATE_KEY_FILE is not set "
+            "(the wallet private key that signs withdrawals)"
+        ),
+    ),
+    "V2 host unreachable": Case(
+        lambda p: _v2(p, EDGEX_BASE_URL=f"http://127.0.0.1:{p.closed_port}"),
+        lambda p: (
+            f"edgeX V2 cannot be reached at EDGEX_BASE_URL http://127.0.0.1:{p.closed_port}: "
+        ),
+        exact=False,
+    ),
     "missing signing secret": Case(
         lambda p: {"SLACK_SIGNING_SECRET": None},
         lambda p: (
@@ -328,6 +387,9 @@ KEY_CASES = {
     "key file not the account's",
     "account not found",
     "account not whitelisted for the API",
+    "V2 wallet not the account's",
+    "V2 API secret refused",
+    "V2 wallet key missing",
 }
 APPLIES = {
     RUN: set(CASES),
@@ -397,6 +459,10 @@ def test_a_misconfiguration_stops_startup_with_one_line(places: Places, name: st
         WRONG_APP_TOKEN,
         places.bot_token,
         DB_PASSWORD,
+        places.v2_keys["apiSecret"],
+        places.v2_keys["passphrase"],
+        WALLET_HEX.removeprefix("0x"),
+        OTHER_WALLET_HEX.removeprefix("0x"),
     )
     for outcome in _start_all(commands, env, places.home):
         label = LABELS[outcome.command]
