@@ -64,6 +64,7 @@ __all__ = [
     "NORMAL_BY_ID_PATH",
     "NORMAL_WITHDRAWABLE_PATH",
     "SERVER_TIME_PATH",
+    "AccountClient",
     "EdgeXClient",
     "EdgeXPublicClient",
     "RetryPolicy",
@@ -319,16 +320,21 @@ class EdgeXPublicClient:
         return envelope
 
 
-class EdgeXClient(EdgeXPublicClient):
-    """Public and private endpoints for one account, signed with that account's L2 key."""
+class AccountClient(EdgeXPublicClient):
+    """What every client of one account shares, whichever way its requests are authenticated.
+
+    The exchange clock (the offset measured on ``time_source``'s ``time_path``: this host for
+    V1, the V2 REST host for V2's asset host) and the submit POST: never retried, on a fresh
+    connection, logged with its client id and, on failure, whether its outcome is unknown.
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
-        key: StarkKey,
         account_id: str,
-        signature_with_public_y: bool = False,
+        time_source: EdgeXPublicClient | None = None,
+        time_path: str = SERVER_TIME_PATH,
         time_sync_interval: float = 600.0,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
@@ -337,7 +343,6 @@ class EdgeXClient(EdgeXPublicClient):
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        """``signature_with_public_y`` sends the docs' 192-hex r||s||y form instead of r||s."""
         if not isinstance(account_id, str) or not _ID.fullmatch(account_id):
             raise ValueError("account_id must be the decimal edgeX account id")
         super().__init__(
@@ -349,9 +354,9 @@ class EdgeXClient(EdgeXPublicClient):
             sleep=sleep,
             jitter=jitter,
         )
-        self._key = key
         self._account_id = account_id
-        self._with_public_y = signature_with_public_y
+        self._time_source = time_source or self
+        self._time_path = time_path
         self._sync_interval = time_sync_interval
         self._synced_at = 0.0
         self._time_lock = threading.Lock()
@@ -365,6 +370,8 @@ class EdgeXClient(EdgeXPublicClient):
     def close(self) -> None:
         """Close pooled connections."""
         super().close()
+        if self._time_source is not self:
+            self._time_source.close()
         self._post_http.close()
 
     # --- exchange clock -------------------------------------------------------------------
@@ -388,16 +395,18 @@ class EdgeXClient(EdgeXPublicClient):
             return self._offset_ms
 
     def _measure_offset(self) -> int:
+        source, path = self._time_source, self._time_path
+
         def attempt() -> tuple[int, float, float]:
             sent = self._clock()
-            envelope = self._exchange("GET", SERVER_TIME_PATH, b"", None, {})
+            envelope = source._exchange("GET", path, b"", None, {})
             received = self._clock()
             server = decode_data(
-                _SERVER_TIME, envelope, what="server time", method="GET", path=SERVER_TIME_PATH
+                _SERVER_TIME, envelope, what="server time", method="GET", path=path
             )
             return server.time_millis, sent, received
 
-        server_ms, sent, received = self._retrying("GET", SERVER_TIME_PATH, attempt)
+        server_ms, sent, received = source._retrying("GET", path, attempt)
         offset = server_ms - round((sent + received) * 500)
         self._synced_at = received
         log_event(
@@ -408,6 +417,72 @@ class EdgeXClient(EdgeXPublicClient):
             rtt_ms=round((received - sent) * 1000),
         )
         return offset
+
+    # --- the one send -----------------------------------------------------------------------
+
+    def _submit(
+        self,
+        path: str,
+        content: bytes,
+        as_sent: Mapping[str, Any],
+        adapter: TypeAdapter[T],
+        what: str,
+        *,
+        client_id: object,
+    ) -> T:
+        """One POST of ``content`` (authenticated over ``as_sent``, its parsed-back form)."""
+        headers = {"Content-Type": "application/json"}
+        headers.update(self._auth_headers("POST", path, {}, as_sent))
+        log_event(log, logging.INFO, "edgex.submit", path=path, client_id=client_id)
+        try:
+            envelope = self._exchange("POST", path, b"", content, headers, http=self._post_http)
+            return decode_data(adapter, envelope, what=what, method="POST", path=path)
+        except EdgeXError as err:
+            log_event(
+                log,
+                logging.ERROR,
+                "edgex.submit_failed",
+                path=path,
+                client_id=client_id,
+                error=type(err).__name__,
+                outcome_unknown=err.outcome_unknown,
+                retryable=err.retryable,
+            )
+            raise
+
+
+class EdgeXClient(AccountClient):
+    """Public and private endpoints for one account, signed with that account's L2 key."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        key: StarkKey,
+        account_id: str,
+        signature_with_public_y: bool = False,
+        time_sync_interval: float = 600.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """``signature_with_public_y`` sends the docs' 192-hex r||s||y form instead of r||s."""
+        super().__init__(
+            base_url,
+            account_id=account_id,
+            time_sync_interval=time_sync_interval,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retry=retry,
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+        )
+        self._key = key
+        self._with_public_y = signature_with_public_y
 
     # --- private endpoints ----------------------------------------------------------------
 
@@ -514,24 +589,7 @@ class EdgeXClient(EdgeXPublicClient):
     ) -> T:
         content, as_sent = self._body_bytes(body)
         client_id = as_sent.get("clientWithdrawId") or as_sent.get("clientCrossWithdrawId")
-        headers = {"Content-Type": "application/json"}
-        headers.update(self._auth_headers("POST", path, {}, as_sent))
-        log_event(log, logging.INFO, "edgex.submit", path=path, client_id=client_id)
-        try:
-            envelope = self._exchange("POST", path, b"", content, headers, http=self._post_http)
-            return decode_data(adapter, envelope, what=what, method="POST", path=path)
-        except EdgeXError as err:
-            log_event(
-                log,
-                logging.ERROR,
-                "edgex.submit_failed",
-                path=path,
-                client_id=client_id,
-                error=type(err).__name__,
-                outcome_unknown=err.outcome_unknown,
-                retryable=err.retryable,
-            )
-            raise
+        return self._submit(path, content, as_sent, adapter, what, client_id=client_id)
 
     def _body_bytes(self, body: Mapping[str, Any] | str) -> tuple[bytes, dict[str, Any]]:
         """The bytes to send and their parsed-back form, which is what gets signed.

@@ -11,7 +11,15 @@ from typing import Any
 
 from bot.edgex.errors import EdgeXAPIError, EdgeXError, EdgeXHTTPError, redact
 from bot.edgex.models import CrossWithdraw, NormalWithdraw
-from bot.edgex.statuses import FAILURES, FLOW_WALK, STAGES, SUCCESS, is_terminal, stage_index
+from bot.edgex.statuses import (
+    FAILURES,
+    FLOW_WALK,
+    STAGES,
+    SUCCESS,
+    Failure,
+    is_terminal,
+    stage_index,
+)
 from bot.edgex.v2.flow_models import AssetFlow
 
 __all__ = [
@@ -66,14 +74,7 @@ def error_detail(err: EdgeXError) -> dict[str, Any]:
 def status_detail(record: Record, *, destination: str) -> dict[str, Any]:
     """Everything the thread shows about one exchange status of a withdrawal."""
     status = record.status
-    stage = stage_index(status)
-    detail: dict[str, Any] = {
-        "exchange_withdraw_id": record.id,
-        "stage": stage,
-        "stage_name": None if stage is None else STAGES[stage][0],
-        "terminal": is_terminal(status),
-        "alerts": [],
-    }
+    detail = _status_head(record.id, status)
     if status in SUCCESS:
         tx = record.l1_completed_tx or record.l1_confirmed_tx
         detail["l1_tx_hash"] = None if tx is None else tx.hash
@@ -90,24 +91,17 @@ def status_detail(record: Record, *, destination: str) -> dict[str, Any]:
         )
     failure = FAILURES.get(status)
     if failure is not None:
-        codes = {
-            name: getattr(record, attribute)
-            for name, attribute in CODE_FIELDS.items()
-            if getattr(record, attribute)
-        }
-        detail["failure"] = {
-            "status": status,
-            "cause": failure.cause,
-            "next_step": failure.next_step,
-            "stage": failure.stage,
-            "stage_name": STAGES[failure.stage][0],
-            "code": None if failure.code_field is None else getattr(record, failure.code_field),
-            "reason": (
-                None if failure.reason_field is None else getattr(record, failure.reason_field)
-            ),
-            "code_field": None if failure.code_field is None else _API_NAME[failure.code_field],
-            "codes": codes,
-        }
+        detail["failure"] = _failure(
+            failure,
+            code=None if failure.code_field is None else getattr(record, failure.code_field),
+            reason=None if failure.reason_field is None else getattr(record, failure.reason_field),
+            code_field=None if failure.code_field is None else _API_NAME[failure.code_field],
+            codes={
+                name: getattr(record, attribute)
+                for name, attribute in CODE_FIELDS.items()
+                if getattr(record, attribute)
+            },
+        )
     return detail
 
 
@@ -118,14 +112,7 @@ def flow_status_detail(record: AssetFlow, *, destination: str) -> dict[str, Any]
     thread is told the status is unknown at edgeX and withdrawbot keeps watching.
     """
     status = record.status
-    stage = stage_index(status)
-    detail: dict[str, Any] = {
-        "exchange_withdraw_id": record.flow_id,
-        "stage": stage,
-        "stage_name": None if stage is None else STAGES[stage][0],
-        "terminal": is_terminal(status),
-        "alerts": [],
-    }
+    detail = _status_head(record.flow_id, status)
     if record.tx_hash:
         detail["tx_hash"] = record.tx_hash
     if status not in FLOW_WALK and status not in FAILURES:
@@ -151,23 +138,54 @@ def flow_status_detail(record: AssetFlow, *, destination: str) -> dict[str, Any]
         )
     failure = FAILURES.get(status)
     if failure is not None:
-        codes = {
-            name: value
-            for name, value in (("failCode", record.fail_code), ("failReason", record.fail_reason))
-            if value
-        }
-        detail["failure"] = {
-            "status": status,
-            "cause": failure.cause,
-            "next_step": failure.next_step,
-            "stage": failure.stage,
-            "stage_name": STAGES[failure.stage][0],
-            "code": record.fail_code,
-            "reason": record.fail_reason,
-            "code_field": "failCode",
-            "codes": codes,
-        }
+        detail["failure"] = _failure(
+            failure,
+            code=record.fail_code,
+            reason=record.fail_reason,
+            code_field="failCode",
+            codes={
+                name: value
+                for name, value in (
+                    ("failCode", record.fail_code),
+                    ("failReason", record.fail_reason),
+                )
+                if value
+            },
+        )
     return detail
+
+
+def _status_head(exchange_id: str, status: str) -> dict[str, Any]:
+    stage = stage_index(status)
+    return {
+        "exchange_withdraw_id": exchange_id,
+        "stage": stage,
+        "stage_name": None if stage is None else STAGES[stage][0],
+        "terminal": is_terminal(status),
+        "alerts": [],
+    }
+
+
+def _failure(
+    failure: Failure,
+    *,
+    code: str | None,
+    reason: str | None,
+    code_field: str | None,
+    codes: dict[str, str],
+) -> dict[str, Any]:
+    """A failed status as the thread explains it: the catalogue's words, edgeX's own codes."""
+    return {
+        "status": failure.status,
+        "cause": failure.cause,
+        "next_step": failure.next_step,
+        "stage": failure.stage,
+        "stage_name": STAGES[failure.stage][0],
+        "code": code,
+        "reason": reason,
+        "code_field": code_field,
+        "codes": codes,
+    }
 
 
 def failure_note(detail: dict[str, Any]) -> str | None:

@@ -16,23 +16,19 @@ sent byte for byte.
 from __future__ import annotations
 
 import json
-import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import httpx
 from pydantic import TypeAdapter
 
-from bot.edgex.client import EdgeXPublicClient, RetryPolicy
-from bot.edgex.errors import EdgeXError
+from bot.edgex.client import AccountClient, EdgeXPublicClient, RetryPolicy
 from bot.edgex.signing import InvalidRequest
 from bot.edgex.v2.flow_models import AssetFlow, AssetFlowPage, FlowFeeData, FlowSubmitted
 from bot.edgex.v2.hmac_auth import hmac_headers
 from bot.edgex.v2.hosts import ASSET_URL, REST_URL
-from bot.edgex.wire import body_text, decode_data, log_event
+from bot.edgex.wire import body_text, decode_data
 
 __all__ = [
     "ASSET_URL",
@@ -44,8 +40,6 @@ __all__ = [
     "TYPED_DATA_PATH",
     "FlowClient",
 ]
-
-log = logging.getLogger(__name__)
 
 _UNIFIED = "/api/v1/private/unified-asset"
 FEE_PATH = f"{_UNIFIED}/getFeeByAssetFlow"
@@ -61,7 +55,7 @@ _PAGE = TypeAdapter(AssetFlowPage)
 _TYPED = TypeAdapter(dict[str, Any])
 
 
-class FlowClient(EdgeXPublicClient):
+class FlowClient(AccountClient):
     """The unified-asset calls of one account, authenticated with its API key."""
 
     def __init__(
@@ -81,70 +75,36 @@ class FlowClient(EdgeXPublicClient):
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        if not account_id.isascii() or not account_id.isdigit() or len(account_id) > 20:
-            raise ValueError("account_id must be the decimal edgeX account id")
         for name, value in (("api_key", api_key), ("api_secret", api_secret)):
             if not value or not value.isascii() or not value.isprintable():
                 raise ValueError(f"{name} must be printable ASCII text")
+        timing: dict[str, Any] = {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "retry": retry,
+            "clock": clock,
+            "sleep": sleep,
+            "jitter": jitter,
+        }
         super().__init__(
             asset_url,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retry=retry,
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
+            account_id=account_id,
+            time_source=EdgeXPublicClient(rest_url, **timing),
+            time_path=TIME_PATH,
+            time_sync_interval=time_sync_interval,
+            **timing,
         )
-        self._rest = EdgeXPublicClient(
-            rest_url,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retry=retry,
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
-        )
-        self._account_id = account_id
         self._api_key = api_key
         self._api_secret = api_secret
         self._passphrase = passphrase
-        self._sync_interval = time_sync_interval
-        self._synced_at = 0.0
-        self._time_lock = threading.Lock()
-        self._post_http = self._new_http(httpx.Limits(max_keepalive_connections=0))
 
     def __repr__(self) -> str:
         return f"FlowClient(account_id={self._account_id}, api_key=...)"
 
     @property
-    def account_id(self) -> str:
-        return self._account_id
-
-    @property
     def rest(self) -> EdgeXPublicClient:
         """The V2 REST host's public client (the exchange clock)."""
-        return self._rest
-
-    def close(self) -> None:
-        super().close()
-        self._rest.close()
-        self._post_http.close()
-
-    # --- exchange clock ------------------------------------------------------------------
-
-    def server_time_ms(self) -> int:
-        """Now on the exchange's clock (Unix ms), re-measured every ``time_sync_interval``."""
-        with self._time_lock:
-            if self._offset_ms is None or abs(self._clock() - self._synced_at) >= (
-                self._sync_interval
-            ):
-                sent = self._clock()
-                server_ms = self._rest.get_server_time(TIME_PATH)
-                received = self._clock()
-                self._offset_ms = server_ms - round((sent + received) * 500)
-                self._synced_at = received
-                log_event(log, logging.INFO, "edgex.time_sync", offset_ms=self._offset_ms)
-            return round(self._clock() * 1000) + self._offset_ms
+        return self._time_source
 
     # --- endpoints -----------------------------------------------------------------------
 
@@ -162,27 +122,10 @@ class FlowClient(EdgeXPublicClient):
         Never retried. On an ``EdgeXError`` with ``outcome_unknown`` the withdrawal may exist.
         """
         content, as_sent = _body(body)
-        client_id = (as_sent.get("attempt") or {}).get("clientWithdrawId")
-        log_event(log, logging.INFO, "edgex.submit", path=SUBMIT_PATH, client_id=client_id)
-        try:
-            envelope = self._exchange(
-                "POST", SUBMIT_PATH, b"", content, self._post_headers(as_sent), http=self._post_http
-            )
-            created = decode_data(
-                _SUBMITTED, envelope, what="submitted asset flow", method="POST", path=SUBMIT_PATH
-            )
-        except EdgeXError as err:
-            log_event(
-                log,
-                logging.ERROR,
-                "edgex.submit_failed",
-                path=SUBMIT_PATH,
-                client_id=client_id,
-                error=type(err).__name__,
-                outcome_unknown=err.outcome_unknown,
-                retryable=err.retryable,
-            )
-            raise
+        client_id = as_sent["attempt"].get("clientWithdrawId")
+        created = self._submit(
+            SUBMIT_PATH, content, as_sent, _SUBMITTED, "submitted asset flow", client_id=client_id
+        )
         return created.flow_id
 
     def flows(
@@ -220,12 +163,6 @@ class FlowClient(EdgeXPublicClient):
             query=query or None,
             body=body,
         )
-
-    def _post_headers(self, as_sent: Mapping[str, Any]) -> dict[str, str]:
-        return {
-            "Content-Type": "application/json",
-            **self._auth_headers("POST", SUBMIT_PATH, {}, as_sent),
-        }
 
     def _read_post(
         self, path: str, body: Mapping[str, Any], adapter: TypeAdapter[T], what: str
