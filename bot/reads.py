@@ -100,8 +100,15 @@ class RequestReads:
                 for chain in coin.chains if coin else ():
                     if chain.withdraw_allowed is not False:
                         chains.setdefault(chain.chain_id, chain.name)
+        if metadata.l1_chain_id is None and not chains:
+            raise Refusal(
+                "edgeX V2 withdraws only to a chain, and the approval policy sets no fee cap "
+                "([cross_fee]) for them"
+            )
         return FormChoices(
-            coins=coins, chains=tuple(ChainChoice(i, name) for i, name in chains.items())
+            coins=coins,
+            chains=tuple(ChainChoice(i, name) for i, name in chains.items()),
+            to_l1=metadata.l1_chain_id is not None,
         )
 
     def card(self, request_id: int) -> RequestCard:

@@ -40,6 +40,8 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.NORMAL: "To L1 (Ethereum), claimed from the StarkEx contract",
     Kind.CROSS: "Cross-chain, paid out by a liquidity provider",
 }
+# edgeX V2: a draft to a chain (the form's "cross" kind) is paid out by edgeX itself.
+V2_CHAIN_LABEL = "To a chain, paid out by edgeX (V2)"
 _TITLE_MAX = 24
 OPTIONS_MAX = 100  # Block Kit: options in one select
 
@@ -62,18 +64,23 @@ def withdraw_modal(
     kind: Kind = Kind.NORMAL,
     paper: bool,
     private_metadata: str = "",
+    to_l1: bool = True,
 ) -> View:
     """The draft form for ``kind``; the cross-chain choice is offered only when ``chains`` exist.
 
     ``coins`` are the coins the policy allows (the first is preselected when it is the only one);
     ``private_metadata`` comes back with the submission (e.g. the channel it was opened from).
+    Without ``to_l1`` (edgeX V2) only withdrawals to a chain are offered, paid out by edgeX.
     """
     if not coins:
         raise ValueError("the form needs at least one coin the policy allows")
+    if not to_l1:
+        kind = Kind.CROSS
     if kind is Kind.CROSS and not chains:
         raise ValueError("a cross-chain form needs the chains edgeX offers")
-    kinds = [Kind.NORMAL, Kind.CROSS] if chains else [Kind.NORMAL]
-    kind_options = {k: Option(value=k.value, text=KIND_LABELS[k]) for k in kinds}
+    kinds = ([Kind.NORMAL] if to_l1 else []) + ([Kind.CROSS] if chains else [])
+    labels = KIND_LABELS if to_l1 else {Kind.CROSS: V2_CHAIN_LABEL}
+    kind_options = {k: Option(value=k.value, text=labels[k]) for k in kinds}
     coin_options = [Option(value=coin, text=clip(coin, 75)) for coin in coins]
     blocks: list[Block] = [
         InputBlock(
@@ -121,7 +128,11 @@ def withdraw_modal(
                 placeholder="Choose a chain",
                 options=[chain.option() for chain in chains],
                 typed="the chain id, e.g. 42161",
-                hint="The liquidity provider pays out on this chain; its fee is shown to approvers",
+                hint=(
+                    "The liquidity provider pays out on this chain; its fee is shown to approvers"
+                    if to_l1
+                    else "edgeX pays out on this chain; its fee is shown to approvers"
+                ),
             )
         )
     blocks += [

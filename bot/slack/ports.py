@@ -55,10 +55,14 @@ class Refusal(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FormChoices:
-    """What the /withdraw form offers: the coins the policy allows, the chains edgeX pays on."""
+    """What the /withdraw form offers: the coins the policy allows, the chains edgeX pays on.
+
+    ``to_l1`` is false on edgeX V2, which has no L1 withdrawal: the form offers chains only.
+    """
 
     coins: tuple[str, ...]
     chains: tuple[ChainChoice, ...]
+    to_l1: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,3 +299,17 @@ def test_request_ref_round_trip() -> None:
     assert RequestRef.decode(ref.encode()) == ref
     with pytest.raises(ValueError, match="not a request reference"):
         RequestRef(0, 1, "ab" * 32).encode()
+
+
+def test_the_v2_form_offers_chains_only_paid_out_by_edgex() -> None:
+    chains = [ChainChoice(3343, "Edge"), ChainChoice(42161, "Arbitrum One")]
+    view = withdraw_modal(coins=["USDC"], chains=chains, paper=False, to_l1=False).to_dict()
+    kind = view["blocks"][0]["element"]
+    assert [(o["value"], o["text"]["text"]) for o in kind["options"]] == [
+        ("cross", "To a chain, paid out by edgeX (V2)")
+    ]
+    assert kind["initial_option"]["value"] == "cross"
+    chain = next(b for b in view["blocks"] if b.get("block_id") == Field.CHAIN)
+    assert chain["hint"]["text"] == "edgeX pays out on this chain; its fee is shown to approvers"
+    with pytest.raises(ValueError, match="chains"):
+        withdraw_modal(coins=["USDC"], chains=[], paper=False, to_l1=False)

@@ -116,6 +116,7 @@ def switch_kind(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
             coins=choices.coins,
             chains=choices.chains,
             kind=kind,
+            to_l1=choices.to_l1,
             paper=ops.paper,
             private_metadata=str(view.get("private_metadata") or ""),
         ),

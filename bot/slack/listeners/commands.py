@@ -78,6 +78,7 @@ def withdraw(
         view = withdraw_modal(
             coins=choices.coins,
             chains=choices.chains,
+            to_l1=choices.to_l1,
             paper=ops.paper,
             private_metadata=str(command.get("channel_id", "")),
         )

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from approvals.lifecycle import State
-from bot.slack.ids import ActionId
+from bot.slack.ids import ActionId, Field
 from storage import transactions
 from tests.slack.e2e.conftest import PAYOUT, World, ack_text, wait_for
 
@@ -96,3 +96,29 @@ def test_v2_has_no_l1_withdrawal_and_the_drafter_is_told_where_it_can_go(
     assert "USDC on Edge (chain 3343)" in said
     said = v2_world.say(v2_world.alice, f"cross 1000 USDC to {PAYOUT} chain 1 rent")
     assert "no USDC withdrawals to chain 1; it offers Edge (3343)" in said
+
+
+def test_the_v2_form_drafts_to_a_chain_without_a_kind_to_choose(v2_world: World) -> None:
+    world = v2_world
+    delivery = world.platform.command(world.alice, "", channel="C0TREASURY")
+    assert delivery.status == 200
+    wait_for(lambda: bool(world.slack.workspace.modals.open_views(world.alice.user_id)))
+    view = world.slack.workspace.modals.open_views(world.alice.user_id)[-1]
+    kinds = view["blocks"][0]["element"]["options"]
+    assert [o["text"]["text"] for o in kinds] == ["To a chain, paid out by edgeX (V2)"]
+    done = world.platform.submit(
+        world.alice,
+        view_id=str(view["id"]),
+        values={
+            Field.COIN: "USDC",
+            Field.AMOUNT: "300",
+            Field.DESTINATION: PAYOUT,
+            Field.CHAIN: "3343",
+            Field.REASON: "form draft",
+        },
+    )
+    assert done.ack() is None
+    wait_for(lambda: "Drafted withdrawal #1" in "".join(world.ephemerals(world.alice)))
+    stored = transactions.get_request(world.stack.database, request_id=1).request
+    assert stored.state is State.PENDING_APPROVAL
+    assert stored.content.kind.value == "flow"
