@@ -78,21 +78,9 @@ def withdraw_modal(
         kind = Kind.CROSS
     if kind is Kind.CROSS and not chains:
         raise ValueError("a cross-chain form needs the chains edgeX offers")
-    kinds = ([Kind.NORMAL] if to_l1 else []) + ([Kind.CROSS] if chains else [])
-    labels = KIND_LABELS if to_l1 else {Kind.CROSS: V2_CHAIN_LABEL}
-    kind_options = {k: Option(value=k.value, text=labels[k]) for k in kinds}
     coin_options = [Option(value=coin, text=clip(coin, 75)) for coin in coins]
     blocks: list[Block] = [
-        InputBlock(
-            block_id=Field.KIND.value,
-            label="Kind",
-            dispatch_action=True,
-            element=RadioButtonsElement(
-                action_id=input_action_id(Field.KIND),
-                options=list(kind_options.values()),
-                initial_option=kind_options[kind],
-            ),
-        ),
+        _kind_choice(kind, to_l1=to_l1, chains=bool(chains)),
         _choice(
             Field.COIN,
             label="Coin",
@@ -163,6 +151,23 @@ def withdraw_modal(
         blocks=blocks,
         paper=paper,
         private_metadata=private_metadata,
+    )
+
+
+def _kind_choice(kind: Kind, *, to_l1: bool, chains: bool) -> InputBlock:
+    """The radio buttons that redraw the form; V2 (no ``to_l1``) has the one kind."""
+    kinds = ([Kind.NORMAL] if to_l1 else []) + ([Kind.CROSS] if chains else [])
+    labels = KIND_LABELS if to_l1 else {Kind.CROSS: V2_CHAIN_LABEL}
+    options = {k: Option(value=k.value, text=labels[k]) for k in kinds}
+    return InputBlock(
+        block_id=Field.KIND.value,
+        label="Kind",
+        dispatch_action=True,
+        element=RadioButtonsElement(
+            action_id=input_action_id(Field.KIND),
+            options=list(options.values()),
+            initial_option=options[kind],
+        ),
     )
 
 
