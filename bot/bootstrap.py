@@ -4,7 +4,8 @@
 (:attr:`Role.WEB`), ``withdrawbot worker`` (:attr:`Role.WORKER`) and ``withdrawbot demo`` (a
 ``run`` in paper mode) all start here, and nothing else builds the stack::
 
-    settings_for(role)           settings, one line per problem for this role
+    bot.roles.settings_for(role) settings, one line per problem for this role (the CLI calls it
+                                 before importing this module: a setting's refusal is quick)
     checked_parts(...)           the start-up checks of ``bot.startup``, in this order:
       database, policy             reachable and at this code's migration head; parses (the
                                    worker reads the policy first, and without Slack refuses
@@ -35,7 +36,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
@@ -56,13 +56,14 @@ from bot.members import Members
 from bot.metrics import metrics_endpoint, serve_metrics
 from bot.paper import PAPER_ACCOUNT_ID, PaperExchange, PaperFiles, mark_logs_as_paper
 from bot.reads import RequestReads
-from bot.settings import FlowCredentials, Need, Settings, SettingsError
+from bot.refused import Refused
+from bot.roles import Role, has_slack
+from bot.settings import FlowCredentials, Settings
 from bot.slack.app import asgi_app, build_app
 from bot.slack.deferred import AfterAck
 from bot.slack.directory import UserGroups
 from bot.slack.notifier import Notifier
 from bot.startup import (
-    Refused,
     adopt_policy,
     check_account,
     check_app_token,
@@ -88,15 +89,12 @@ __all__ = [
     "STOP_SECONDS",
     "SWEEP_INTERVAL",
     "Parts",
-    "Role",
     "SlackSide",
     "Stack",
     "Started",
     "checked_parts",
     "checked_stack",
     "checked_worker",
-    "needs",
-    "settings_for",
     "slack_client",
     "slack_loops",
     "slack_side",
@@ -112,60 +110,6 @@ SWEEP_INTERVAL = 30.0
 STOP_SECONDS = 20.0
 # The notifier as a worker loop has no in-process wakeup from the poller: it drains this often.
 NOTIFY_INTERVAL = 0.5
-
-
-class Role(StrEnum):
-    """What one process does; each role needs other settings and makes other checks."""
-
-    RUN = "run"
-    WEB = "web"
-    WORKER = "worker"
-
-    @property
-    def signs(self) -> bool:
-        return self is not Role.WEB
-
-    @property
-    def serves(self) -> bool:
-        return self is not Role.WORKER
-
-
-def needs(settings: Settings, *, worker: bool) -> tuple[Need, ...]:
-    """What ``run`` requires of the settings: the key only when it also signs."""
-    slack = Need.SLACK if settings.socket_mode else Need.SLACK_HTTP
-    chosen = [Need.DATABASE, slack, Need.EXCHANGE]
-    if worker:
-        chosen.append(Need.SIGNING)
-    return tuple(chosen)
-
-
-def settings_for(role: Role) -> Settings:
-    """The settings, refused with every problem they have for ``role``, one line each.
-
-    The worker needs Slack settings only when it has some (then it also runs the notifier).
-    """
-    try:
-        settings = Settings.load()
-    except SettingsError as err:
-        raise Refused(err.problems) from None
-    if role is Role.WORKER:
-        problems = settings.problems(Need.DATABASE, Need.SIGNING)
-        if not problems and _has_slack(settings):
-            problems = settings.problems(Need.SLACK)
-    else:
-        problems = settings.problems(*needs(settings, worker=role.signs))
-    if settings.paper and role is Role.WEB:
-        problems.append(
-            "EDGEX_BASE_URL=paper runs the simulator inside one `withdrawbot run` process; a "
-            "web-only process (--no-worker) needs a real EDGEX_BASE_URL"
-        )
-    if problems:
-        raise Refused(problems)
-    return settings
-
-
-def _has_slack(settings: Settings) -> bool:
-    return settings.slack_bot_token is not None or settings.channel is not None
 
 
 def static_membership(policy: Policy) -> Membership:
@@ -214,7 +158,7 @@ def checked_parts(
     What is opened is closed by ``stack``; the policy is adopted (the first write) only once
     every check passed.
     """
-    with_slack = role.serves or _has_slack(settings)
+    with_slack = role.serves or has_slack(settings)
     if role.serves:
         database = open_checked(settings)
         stack.callback(database.dispose)
@@ -609,14 +553,17 @@ def _worker_config(
 
 @contextmanager
 def checked_worker(
-    *, lease_seconds: float, name: str | None, metrics_port: int | None = None
+    settings: Settings,
+    *,
+    lease_seconds: float,
+    name: str | None,
+    metrics_port: int | None = None,
 ) -> Iterator[Worker]:
     """``withdrawbot worker``: every check, then the worker (not yet started) and its config line.
 
     With Slack settings the worker also runs the notifier and the sweep (so a web-only process
     beside it needs neither) and resolves the policy's user groups through Slack before signing.
     """
-    settings = settings_for(Role.WORKER)
     if settings.paper:
         mark_logs_as_paper()
     config = _worker_config(settings, owner=name or default_owner(), lease_seconds=lease_seconds)

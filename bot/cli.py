@@ -190,11 +190,17 @@ def _outbox_settle(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from bot.startup import Refused
-    from bot.worker.main import run_worker
+    from bot.refused import Refused
+    from bot.roles import Role, settings_for
 
     try:
-        run_worker(lease_seconds=args.lease, name=args.name, metrics_port=args.metrics_port)
+        settings = settings_for(Role.WORKER)
+        # Only a start that passed the settings check pays for the heavy imports.
+        from bot.worker.main import run_worker
+
+        run_worker(
+            settings, lease_seconds=args.lease, name=args.name, metrics_port=args.metrics_port
+        )
     except KeyboardInterrupt:
         return 0
     except Refused as err:
@@ -216,11 +222,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.runner import run
-    from bot.startup import Refused
+    from bot.refused import Refused
+    from bot.roles import Role, settings_for
 
     try:
-        run(port=args.port, worker=not args.no_worker)
+        settings = settings_for(Role.WEB if args.no_worker else Role.RUN)
+        from bot.runner import run
+
+        run(settings, port=args.port, worker=not args.no_worker)
     except KeyboardInterrupt:
         return 0
     except Refused as err:

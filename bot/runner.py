@@ -31,7 +31,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from starlette.applications import Starlette
 
-from bot.bootstrap import Role, checked_stack, secret, settings_for
+from bot.bootstrap import checked_stack, secret
 from bot.edgex.wire import log_event
 from bot.paper import mark_logs_as_paper
 from bot.settings import Settings
@@ -77,9 +77,17 @@ def serve_in_thread(asgi: Starlette, *, host: str = "127.0.0.1", port: int = 0) 
         thread.join(10)
 
 
-def run(*, port: int, worker: bool, host: str = "0.0.0.0") -> None:  # noqa: S104 - a server
-    """The ``run`` command until SIGTERM; ``bot.startup.Refused`` if a start-up check fails."""
-    settings = settings_for(Role.RUN if worker else Role.WEB)
+def run(
+    settings: Settings,
+    *,
+    port: int,
+    worker: bool,
+    host: str = "0.0.0.0",  # noqa: S104 - a server
+) -> None:
+    """The ``run`` command until SIGTERM; ``bot.refused.Refused`` if a start-up check fails.
+
+    ``settings`` passed ``bot.roles.settings_for`` for this role.
+    """
     if settings.paper:
         mark_logs_as_paper()
     # uvicorn re-raises SIGTERM once it has shut down; this turns it into the ordinary way out

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.edgex.signing import InvalidPrivateKey, StarkKey
 from bot.edgex.v2.hosts import ASSET_URL, REST_URL
 
 if TYPE_CHECKING:
+    from bot.edgex.signing import StarkKey
     from bot.edgex.v2.wallet import WalletKey
 
 PAPER = "paper"
@@ -202,6 +202,8 @@ class Settings(BaseSettings):
         Read from the environment (or ``.env``) on each call and never kept on the settings
         object, so only the process that signs ever has it; errors never echo the key.
         """
+        from bot.edgex.signing import InvalidPrivateKey, StarkKey  # noqa: PLC0415 - signers only
+
         sources = _SecretSources()
         text, source = _secret(
             sources.key, sources.key_path, KEY_ENV, KEY_FILE_ENV, "L2 private key"

@@ -1,6 +1,7 @@
 """The start-up checks ``withdrawbot run`` and ``withdrawbot worker`` share.
 
-Each check turns one misconfiguration into one line that names it, and raises :class:`Refused`;
+Each check turns one misconfiguration into one line that names it, and raises ``Refused``
+(``bot.refused``);
 the command prints each line on stderr and exits 1, without a traceback. The operator's side of
 the bot has this one refusal; what a check meets below it is turned into one of its lines::
 
@@ -48,6 +49,7 @@ from bot.edgex.models import Account
 from bot.edgex.signing import StarkKey
 from bot.edgex.v2.flow_client import TIME_PATH
 from bot.edgex.wire import log_event
+from bot.refused import Refused
 from bot.settings import API_SECRET_ENV, FlowCredentials, Need, Settings, SettingsError
 from storage import audit
 from storage.engine import Database, create_database_engine, database_url
@@ -58,7 +60,6 @@ if TYPE_CHECKING:
     from bot.worker.flow_access import FlowAccess
 
 __all__ = [
-    "Refused",
     "adopt_policy",
     "check_account",
     "check_app_token",
@@ -78,14 +79,6 @@ log = logging.getLogger(__name__)
 # The clients' own call-by-call log lines (and slack_sdk's retries), held back during a check.
 _EXCHANGE_LOGGER = "bot.edgex"
 _SLACK_LOGGER = "slack_sdk"
-
-
-class Refused(Exception):
-    """The command will not start; ``problems`` are the lines the operator reads."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def load_settings(*needs: Need) -> Settings:

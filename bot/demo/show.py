@@ -33,7 +33,7 @@ from bot.demo.transcript import (
     wrap,
 )
 from bot.paper import mark_logs_as_paper
-from bot.startup import Refused
+from bot.refused import Refused
 
 __all__ = ["demo"]
 

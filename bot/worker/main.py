@@ -22,14 +22,19 @@ from types import FrameType
 
 from bot.bootstrap import STOP_SECONDS, checked_worker
 from bot.edgex.wire import log_event
+from bot.settings import Settings
 
 __all__ = ["run_worker"]
 
 log = logging.getLogger(__name__)
 
 
-def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | None = None) -> None:
-    """The worker command, until SIGTERM; ``bot.startup.Refused`` if a start-up check fails.
+def run_worker(
+    settings: Settings, *, lease_seconds: float, name: str | None, metrics_port: int | None = None
+) -> None:
+    """The worker command, until SIGTERM; ``bot.refused.Refused`` if a start-up check fails.
+
+    ``settings`` passed ``bot.roles.settings_for(Role.WORKER)``.
 
     ``metrics_port`` serves ``/metrics`` from this process too (its send and poll counters are
     only here); the web process serves the same database gauges.
@@ -37,7 +42,7 @@ def run_worker(*, lease_seconds: float, name: str | None, metrics_port: int | No
     # Until the loops run, SIGTERM ends the start like Ctrl-C (the command exits 0).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with checked_worker(
-        lease_seconds=lease_seconds, name=name, metrics_port=metrics_port
+        settings, lease_seconds=lease_seconds, name=name, metrics_port=metrics_port
     ) as worker:
 
         def stop(signum: int, frame: FrameType | None) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import needs
 from bot.cli import main
 from bot.paper import PaperMarker
+from bot.roles import needs
 from bot.runner import Mode, choose_mode
 from bot.settings import Need, Settings
 from bot.slack.standin import SlackStandIn

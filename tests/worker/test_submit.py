@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from approvals.lifecycle import State
-from bot.startup import Refused
+from bot.refused import Refused
+from bot.roles import Role, settings_for
 from bot.worker.config import SendRetry
 from bot.worker.loop import Worker
 from bot.worker.main import run_worker
@@ -105,4 +106,4 @@ def test_worker_alone_refuses_a_policy_naming_slack_groups(
     monkeypatch.setenv("WITHDRAWBOT_POLICY", str(policy))
     monkeypatch.setenv("EDGEX_BASE_URL", "paper")
     with pytest.raises(Refused, match="cannot ask Slack who is in a user group"):
-        run_worker(lease_seconds=1, name="alone")
+        run_worker(settings_for(Role.WORKER), lease_seconds=1, name="alone")

@@ -15,7 +15,8 @@ from approvals.content import Kind
 from approvals.lifecycle import State
 from bot.edgex import signing
 from bot.edgex.simulator import SimulatorServer
-from bot.startup import Refused, check_account
+from bot.refused import Refused
+from bot.startup import check_account
 from bot.wakeups import Wakeup
 from bot.worker.exchange_access import ExchangeAccess
 from bot.worker.listen import listen
