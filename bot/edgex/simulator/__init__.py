@@ -1,4 +1,4 @@
-"""A faithful loopback edgeX V1 exchange for tests, the demo and paper mode.
+"""A faithful loopback edgeX exchange, V1 and V2, for tests, the demo and paper mode.
 
 It serves the edgeX routes the bot uses, checks requests the way edgeX does (Stark-signed auth
 headers within a timestamp window, withdrawal fields, the L2 signature over the StarkEx message),
@@ -19,6 +19,16 @@ edgeX routes (envelope ``code, data, msg, errorParam, requestTime, responseTime,
     GET  /api/v1/private/assets/getNormalWithdrawableAmount ?address
     GET  /api/v1/private/assets/getAllOrdersPage      ?accountId&size(1..100)[&startTime&endTime
                                                       (Unix s)&chainId&typeList&offsetData]
+
+edgeX V2 routes (HMAC headers ``X-edgeX-Api-Key``, ``-Passphrase``, ``-Signature``,
+``-Timestamp``; see ``flows.py`` for the rules and what is ASSUMED)::
+
+    GET  /api/v2/public/meta/getServerTime            data.timeMillis
+    POST /api/v1/private/unified-asset/getFeeByAssetFlow {"attempt"}          -> fee (raw units)
+    POST /api/v1/private/unified-asset/getEIP712Data  {"attempt"}             -> typed data
+    POST /api/v1/private/unified-asset/submitAssetFlow {"attempt", "userSignature", ...}
+                                                                              -> flowId
+    GET  /api/v1/private/unified-asset/queryAssetFlows ?accountId&flowIdList | clientWithdrawIdList
 
 Error codes are the simulator's own (edgeX publishes no catalogue), e.g. ``AUTH_HEADER_MISSING``,
 ``AUTH_TIMESTAMP_EXPIRED``, ``AUTH_SIGNATURE_MALFORMED``, ``AUTH_SIGNATURE_INVALID`` (HTTP 401),
@@ -43,9 +53,15 @@ Admin API (JSON in, JSON out; no auth, so bind to loopback only)::
                             | "l1_submit_rejected" | "l1_rejected" | "balance_not_enough",
                             "code"?, "reason"?, "l1CompletedEthAddress"?,
                             and one of "withdrawId" | "clientId" | neither (= the next one)}
+    POST   /_sim/v2/accounts {"walletAddress", "accountId"?, "balances"?: {"USDC": "5000"}}
+                           a V2 account; answers with its apiKey, apiSecret and passphrase
+    POST   /_sim/v2/api_keys {"accountId"}       another API key for an account
+    POST   /_sim/v2/fees   {"token": "USDC" | "ETH", "fee": "<raw units>"}  getFeeByAssetFlow
+    POST   /_sim/v2/fates  as /_sim/fates ("payout_failed", "risk_check_failure") or {"flowId"}
     POST   /_sim/advance   {"seconds": N}        move the lifecycle clock forward
-    POST   /_sim/config    {"normalStepMs"?, "crossStepMs"?, "authWindowMs"?,
-                            "shape"?: "sdk" | "docs" | "hostile"}  how answers are spelled
+    POST   /_sim/config    {"normalStepMs"?, "crossStepMs"?, "flowStepMs"?, "authWindowMs"?,
+                            "shape"?: "sdk" | "docs" | "hostile",  how answers are spelled
+                            "typedTamper"?: "<message field>"}  getEIP712Data lies about it
     POST   /_sim/faults    {"kind": "http_error" | "rate_limit" | "slow" | "drop"
                             | "drop_after_record" | "malformed_json", "path"?: "/api/..." | "*",
                             "method"?, "count"?: 1, "status"?: 503, "retryAfter"?: "1",
@@ -55,7 +71,8 @@ Admin API (JSON in, JSON out; no auth, so bind to loopback only)::
     GET    /_sim/requests                         recent API calls (method, path, code, at)
 
 Clocks: authentication and ``getServerTime`` follow the wall clock, as on edgeX; withdrawal walks
-follow the lifecycle clock (wall clock plus ``/_sim/advance``), one status per configured step.
+follow the lifecycle clock (wall clock plus ``/_sim/advance``), one status per configured step;
+a V2 attempt's ``expireTime`` is checked on the wall clock, the one ``getServerTime`` shows.
 ``drop_after_record`` processes the request (a withdrawal is recorded) and then closes the
 connection without answering: the case the bot's exactly-once submission must survive.
 """

@@ -1,4 +1,4 @@
-"""The simulator's HTTP face: edgeX V1 routes, request authentication, faults and the admin API.
+"""The simulator's HTTP face: edgeX V1 and V2 routes, their authentication, faults, admin API.
 
 Built on the standard library's threading HTTP server rather than an ASGI stack because fault
 injection needs the raw socket: a "dropped connection after the withdrawal was recorded" must
