@@ -28,12 +28,13 @@ from approvals.lifecycle import State, Trigger
 from approvals.membership import Membership
 from approvals.policy import Policy
 from bot.edgex.errors import EdgeXError, redact
+from bot.edgex.v2.typed_data import TypedDataRefused
 from bot.edgex.wire import log_event
 from bot.metrics import SEND_ERRORS, SENDS
 from bot.worker.backend import Backend
 from bot.worker.config import WorkerConfig, utc_now
 from bot.worker.reports import error_detail, error_words
-from storage import work
+from storage import alerts, work
 from storage.engine import Database
 from storage.failures import Frozen, LeaseLost, SubmissionMismatch
 from storage.freeze import freeze_state
@@ -95,6 +96,11 @@ class Submitter:
                 if stored.id in parked_now or self._stop.is_set():
                     continue
                 self._work(stored)
+            except TypedDataRefused as err:
+                # edgeX asked the wallet to sign something else than what was approved: nothing
+                # was signed; people hear of it once, and it is tried again after a pause.
+                self._park(stored.id, err)
+                _alert_typed_data(self.database, stored.id, err, self._clock())
             except Exception as err:
                 # Whatever went wrong stays with this request; the others in the batch go on.
                 self._park(stored.id, err)
@@ -369,4 +375,25 @@ def _log_deferred(request_id: int, err: Exception, retry_in_s: float) -> None:
         error=type(err).__name__,
         detail=redact(str(err)),
         retry_in_s=retry_in_s,
+    )
+
+
+TYPED_DATA_REFUSED = "typed_data_refused"
+
+
+def _alert_typed_data(
+    database: Database, request_id: int, err: TypedDataRefused, now: datetime
+) -> None:
+    alerts.raise_alert(
+        database,
+        event=TYPED_DATA_REFUSED,
+        subject=f"{request_id}:{err.field}",
+        detail={
+            "request_id": request_id,
+            "field": err.field,
+            "text": f"Withdrawal #{request_id} was not signed: {redact(str(err))}. edgeX's "
+            "typed data does not say what was approved; withdrawbot asks again after a pause "
+            "and signs only typed data that matches. If this repeats, freeze and ask edgeX.",
+        },
+        now=now,
     )

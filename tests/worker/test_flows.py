@@ -20,7 +20,7 @@ from approvals.lifecycle import State
 from bot.edgex.simulator import SimulatorServer
 from bot.edgex.statuses import FLOW_WALK
 from bot.worker.loop import Worker
-from storage import transactions, work
+from storage import alerts, transactions, work
 from storage.engine import Database
 from tests.worker.flow_world import (
     FLOW_ACCOUNT,
@@ -157,6 +157,9 @@ def test_typed_data_that_says_anything_else_is_never_signed(
         assert state_of(sqlite_db, stored.id) is State.APPROVED
         assert work.submissions(sqlite_db, request_ids=[stored.id]) == {}
         assert sim.calls("submitAssetFlow") == 0
+        [alert] = alerts.pending(sqlite_db)
+        assert f"Withdrawal #{stored.id} was not signed" in alert.alert().texts[0]
+        assert f"message.{field}" in alert.alert().texts[0]
     finally:
         worker.exchange.client.close()
         sim.close()
