@@ -62,6 +62,7 @@ _STATES = ", ".join(f"'{state.value}'" for state in State)
 HASH = 64  # hex SHA-256
 USER = 64  # Slack user ids and operator names
 AMOUNT = 64  # exact decimal text
+STATUS = 64  # edgeX's status text as stored (storage.work.bounded_status keeps it within)
 
 
 class RequestRow(SQLModel, table=True):
@@ -102,7 +103,7 @@ class RequestRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     note: str | None = Field(default=None, sa_column=Column(Text))
-    exchange_status: str | None = Field(default=None, sa_column=Column(String(64)))
+    exchange_status: str | None = Field(default=None, sa_column=Column(String(STATUS)))
     lease_owner: str | None = Field(default=None, sa_column=Column(String(128)))
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     version: int = Field(sa_column=Column(Integer, nullable=False))
@@ -181,7 +182,7 @@ class StatusEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     request_id: int = Field(sa_column=Column(Integer, ForeignKey("requests.id"), nullable=False))
     seq: int = Field(sa_column=Column(Integer, nullable=False))
-    exchange_status: str = Field(sa_column=Column(String(64), nullable=False))
+    exchange_status: str = Field(sa_column=Column(String(STATUS), nullable=False))
     raw: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

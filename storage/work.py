@@ -36,11 +36,12 @@ from storage.engine import Database
 from storage.failures import LeaseLost, SubmissionMismatch
 from storage.freeze import ensure_not_frozen
 from storage.repository import StoredRequest, load_request, update_request, withdrawn_in_window
-from storage.tables import RequestRow, StatusEventRow, SubmissionRow
+from storage.tables import STATUS, RequestRow, StatusEventRow, SubmissionRow
 from storage.transactions import record_change
 
 __all__ = [
     "LEAVING",
+    "STATUS_MAX",
     "SignedSubmission",
     "SignedTerms",
     "Signer",
@@ -48,6 +49,7 @@ __all__ = [
     "SubmissionStart",
     "TermsReader",
     "begin_submission",
+    "bounded_status",
     "claim",
     "hold_lease",
     "record_exchange_outcome",
@@ -61,6 +63,15 @@ __all__ = [
 # What the re-check before signing counts as already gone: money that left or is leaving.
 # Approved requests not yet signed do not count, or two of them could block each other.
 LEAVING = frozenset({State.SUBMITTING, State.SUBMITTED, State.NEEDS_RECONCILIATION})
+STATUS_MAX = STATUS
+
+
+def bounded_status(status: str) -> str:
+    """edgeX's status text as it is stored: whole when it fits, else cut with an ellipsis.
+
+    edgeX controls its length; the raw record beside it keeps the whole text.
+    """
+    return status if len(status) <= STATUS_MAX else status[: STATUS_MAX - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +480,7 @@ def record_status(
     exchange's record as JSON text; ``trigger`` ends the request on a terminal status.
     """
     now = utc(now)
+    exchange_status = bounded_status(exchange_status)
     try:
         json.loads(raw)
     except ValueError as err:

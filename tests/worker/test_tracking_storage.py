@@ -177,3 +177,17 @@ def test_an_alert_is_raised_once_per_subject(db: Database) -> None:
     assert alerts.mark_delivered(db, key=pending[0].key, now=now, slack_ts="1.1")
     assert not alerts.mark_delivered(db, key=pending[0].key, now=now)
     assert [a.key for a in alerts.pending(db)] == [pending[1].key]
+
+
+def test_a_status_longer_than_its_column_is_kept_bounded_and_written_once(db: Database) -> None:
+    """edgeX controls the status text: a long one must not make the poll cycle raise."""
+    stored = submitted(db)
+    long = "ASSET_FLOW_PENDING_" + "É" * 300
+    assert status(db, stored.id, None, long)
+    kept = [e["exchange_status"] for e in outbox(db, stored.id)][-1]
+    assert len(kept) == work.STATUS_MAX
+    assert kept.startswith("ASSET_FLOW_PENDING_")
+    assert kept.endswith("…")
+    # The poller compares what it stored with the full text it reads again: nothing new.
+    assert not status(db, stored.id, kept, long)
+    assert status(db, stored.id, kept, "DONE")
