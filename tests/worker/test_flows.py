@@ -272,3 +272,18 @@ def test_a_status_nobody_named_is_shown_and_watched_as_unknown(
     assert after.exchange_status.startswith(FLOW_WALK[0])
     texts = [a["text"] for p in outbox(db, stored.id) for a in p["detail"].get("alerts", [])]
     assert any("status unknown at edgeX, check the account" in t for t in texts)
+
+
+def test_a_made_up_typed_data_field_of_any_length_is_alerted_once(
+    db: Database, flow_sim: tuple[Sim, dict[str, Any]], v2: Worker
+) -> None:
+    sim, _ = flow_sim
+    stored = approved_flow(db, v2)
+    sim.post("config", typedTamper="z" * 500)
+    v2.submitter.run_once()
+    v2.submitter._parked.clear()
+    v2.submitter.run_once()
+    assert state_of(db, stored.id) is State.APPROVED
+    [alert] = alerts.pending(db)
+    assert f"Withdrawal #{stored.id} was not signed" in alert.alert().texts[0]
+    assert sim.calls("submitAssetFlow") == 0

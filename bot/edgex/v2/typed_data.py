@@ -37,6 +37,7 @@ from bot.edgex.v2.hmac_auth import JsonValue
 __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "FIELD_MAX",
     "PRIMARY_TYPE",
     "Attempt",
     "CheckedTypedData",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 PRIMARY_TYPE = "AssetFlowAttempt"
+FIELD_MAX = 48
 DOMAIN_NAME = "edgeX Asset Flow"
 DOMAIN_VERSION = "1"
 ZERO_ADDRESS = "0x" + "0" * 40
@@ -78,9 +80,15 @@ _DOMAIN_TYPES = {
 
 
 class TypedDataRefused(ValueError):
-    """edgeX's typed data does not say what was approved; ``field`` names where it differs."""
+    """edgeX's typed data does not say what was approved; ``field`` names where it differs.
+
+    Field names can come from the server (an extra struct, domain or message key), so the name
+    is cut to ``FIELD_MAX`` characters: it goes into log lines and alert keys.
+    """
 
     def __init__(self, field: str, message: str) -> None:
+        if len(field) > FIELD_MAX:
+            field = field[: FIELD_MAX - 1] + "…"
         super().__init__(f"edgeX's typed data is refused at {field}: {message}")
         self.field = field
 

@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from bot.edgex.v2.typed_data import Attempt, TypedDataRefused, check_typed_data
+from bot.edgex.v2.typed_data import FIELD_MAX, Attempt, TypedDataRefused, check_typed_data
 from bot.edgex.v2.wallet import InvalidWalletKey, SignatureMismatch, WalletKey, recover_signer
 
 KEY = WalletKey("0x" + "42" * 32)
@@ -261,4 +261,20 @@ def test_what_edgex_sends_of_any_shape_or_size_is_refused_not_raised(
     with pytest.raises(TypedDataRefused) as refused:
         _check(answer)
     assert refused.value.field == field
+    assert len(str(refused.value)) < 300
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _with_message(**{"k" * 100_000: "1"}),
+        _edit(["types", "S" * 100_000], []),
+        _edit(["domain", "d" * 100_000], "x"),
+    ],
+)
+def test_a_field_name_the_server_makes_up_is_named_within_bounds(answer: Any) -> None:
+    with pytest.raises(TypedDataRefused) as refused:
+        _check(answer)
+    assert len(refused.value.field) <= FIELD_MAX
+    assert refused.value.field.endswith("…")
     assert len(str(refused.value)) < 300
