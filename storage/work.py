@@ -298,11 +298,13 @@ def renew_submission(
     it has no withdrawal of the request's client id: the new body carries the same client id
     and exactly the approved content (``SubmissionMismatch`` otherwise, nothing written), so
     it is the same withdrawal, never a second. The old body's hash stays in the audit log.
+    ``Frozen`` while frozen: this signs, and a freeze stops all signing.
     """
     now = utc(now)
     with database.write() as session:
         stored = load_request(session, request_id=request_id, lock=True)
         hold_lease(stored, owner=owner, now=now)
+        ensure_not_frozen(session)  # a new signature, as in begin_submission
         if stored.request.state is not State.SUBMITTING:
             raise SubmissionMismatch(f"request {request_id} is not being submitted")
         row = session.exec(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.edgex.simulator import SimulatorServer
 from bot.edgex.statuses import FLOW_WALK
 from bot.worker.loop import Worker
 from storage import alerts, transactions, work
+from storage import freeze as freezing
 from storage.engine import Database
 from tests.worker.flow_world import (
     FLOW_ACCOUNT,
@@ -287,3 +289,33 @@ def test_a_made_up_typed_data_field_of_any_length_is_alerted_once(
     [alert] = alerts.pending(db)
     assert f"Withdrawal #{stored.id} was not signed" in alert.alert().texts[0]
     assert sim.calls("submitAssetFlow") == 0
+
+
+def test_an_outlived_attempt_is_not_signed_again_while_frozen(
+    db: Database, flow_sim: tuple[Sim, dict[str, Any]]
+) -> None:
+    sim, keys = flow_sim
+    worker = flow_worker(db, sim.url, keys, attempt_seconds=2, outlived_margin_ms=500)
+    try:
+        stored = approved_flow(db, worker)
+        sim.post("faults", kind="rate_limit", path=SUBMIT, count=1, retryAfter="5")
+        waiting = threading.Thread(target=worker.submitter.run_once)
+        waiting.start()
+        wait_for(lambda: sim.state()["faults"] == [])
+        worker.stop_event.set()
+        waiting.join(10)
+        first = work.submissions(db, request_ids=[stored.id])[stored.id]
+        wait_for(lambda: worker.exchange.outlived(first), timeout=5)
+        worker.stop_event.clear()
+        freezing.freeze(db, by="UT1", now=datetime.now(UTC), reason="incident")
+        worker.submitter.run_once()
+        assert state_of(db, stored.id) is State.SUBMITTING
+        assert work.submissions(db, request_ids=[stored.id])[stored.id].body == first.body
+        assert flows(sim) == []
+        freezing.unfreeze(db, by=["UT1", "UT2"], now=datetime.now(UTC))
+        worker.submitter._parked.clear()
+        worker.submitter.run_once()
+        assert state_of(db, stored.id) is State.SUBMITTED
+        assert len(flows(sim)) == 1
+    finally:
+        worker.exchange.client.close()
