@@ -67,7 +67,7 @@ STATUS_MAX = STATUS
 
 
 def bounded_status(status: str) -> str:
-    """edgeX's status text as it is stored: whole when it fits, else cut with an ellipsis.
+    """The status text edgeX sent, as stored: whole when it fits, else cut with an ellipsis.
 
     edgeX controls its length; the raw record beside it keeps the whole text.
     """
