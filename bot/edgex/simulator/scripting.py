@@ -138,17 +138,21 @@ class Script:
             "msg": str(refusal.get("msg") or "the liquidity provider will not quote this"),
         }
 
-    def script_fate(self, spec: dict[str, Any]) -> Fate:
+    def make_fate(self, spec: dict[str, Any]) -> Fate:
+        """The outcome ``spec`` names, checked, not yet given to any withdrawal."""
         outcome = str(spec.get("outcome", SUCCESS))
         if outcome != SUCCESS and outcome not in OUTCOMES:
             names = ", ".join([SUCCESS, *OUTCOMES])
             raise ApiError("INVALID_PARAMETER", f"unknown outcome {outcome!r}; one of {names}")
-        fate = Fate(
+        return Fate(
             outcome=outcome,
             code=str(spec.get("code", "")),
             reason=str(spec.get("reason", "")),
             completed_eth_address=str(spec.get("l1CompletedEthAddress", "")),
         )
+
+    def script_fate(self, spec: dict[str, Any]) -> Fate:
+        fate = self.make_fate(spec)
         if "withdrawId" in spec:
             withdrawal = self.books.withdrawals.get(str(spec["withdrawId"]))
             if withdrawal is None:

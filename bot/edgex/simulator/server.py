@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.edgex import signing
 from bot.edgex.simulator.api_keys import ApiKeys
-from bot.edgex.simulator.books import Account, Exchange, verify_stark
+from bot.edgex.simulator.books import Account, Exchange, check_outcome, verify_stark
 from bot.edgex.simulator.fields import ApiError
 from bot.edgex.simulator.flows import AssetFlows
 from bot.edgex.simulator.scripting import Script
@@ -397,8 +397,8 @@ def _admin_flow_account(sim: SimulatorServer, spec: dict[str, Any], request: Req
 
 def _admin_flow_fate(sim: SimulatorServer, spec: dict[str, Any], request: Request) -> Any:
     if "flowId" in spec:
-        fate = sim.script.script_fate({k: v for k, v in spec.items() if k != "flowId"})
-        sim.exchange.books.pending_fates.remove(fate)
+        fate = sim.script.make_fate(spec)
+        check_outcome(Kind.FLOW, fate.outcome)
         sim.flows.set_fate(str(spec["flowId"]), fate)
         return asdict(fate)
     return asdict(sim.script.script_fate(spec))

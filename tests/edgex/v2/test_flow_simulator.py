@@ -19,7 +19,7 @@ import pytest
 
 from bot.edgex.errors import EdgeXAPIError
 from bot.edgex.simulator import SimulatorServer
-from bot.edgex.simulator.admin import SimulatorAdmin
+from bot.edgex.simulator.admin import AdminRefused, SimulatorAdmin
 from bot.edgex.statuses import FLOW_WALK
 from bot.edgex.v2.flow_client import FlowClient
 from bot.edgex.v2.hmac_auth import hmac_headers
@@ -243,3 +243,20 @@ def test_the_draft_documentation_header_names_are_not_enough(
     }
     answer = httpx.get(f"{sim.url}{path}", params=query, headers=renamed)
     assert answer.json()["code"] == "AUTH_HEADER_MISSING"
+
+
+def test_a_flow_already_submitted_can_be_given_its_fate(
+    sim: SimulatorServer, client: FlowClient, account: dict[str, Any]
+) -> None:
+    flow_id = client.submit(signed_body(client, priced(client, attempt_for(account))))
+    with SimulatorAdmin(sim.url) as admin:
+        with pytest.raises(AdminRefused, match="cannot happen"):
+            admin.post("v2/fates", outcome="censor_failure", flowId=flow_id)
+        admin.post("v2/fates", outcome="risk_check_failure", code="RISK_9", flowId=flow_id)
+        assert admin.get("state")["pending_fates"] == []
+    deadline = time.monotonic() + 5
+    (record,) = client.flows(flow_ids=[flow_id])
+    while record.status in FLOW_WALK and time.monotonic() < deadline:
+        time.sleep(0.05)
+        (record,) = client.flows(flow_ids=[flow_id])
+    assert (record.status, record.fail_code) == ("ASSET_FLOW_REJECTED", "RISK_9")
