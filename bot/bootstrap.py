@@ -48,7 +48,7 @@ from approvals.policy import Policy
 from approvals.refusals import UnresolvedHandle
 from bot.edgex.client import EdgeXClient, EdgeXPublicClient
 from bot.edgex.signing import StarkKey
-from bot.edgex.v2.flow_client import FlowClient
+from bot.edgex.v2.flow_client import TIME_PATH, FlowClient
 from bot.edgex.wire import log_event
 from bot.exchange_side import ExchangeSide
 from bot.exchange_terms import MetadataCache
@@ -239,7 +239,8 @@ def _checked_v2(settings: Settings, role: Role, stack: ExitStack) -> tuple[str, 
         if role.signs:
             credentials = read_flow_credentials(settings)
     if credentials is None:
-        check_flow_host(stack.enter_context(EdgeXPublicClient(base_url)), base_url=base_url)
+        public = stack.enter_context(EdgeXPublicClient(base_url))
+        check_flow_host(lambda: public.get_server_time(TIME_PATH), base_url=base_url)
         return base_url, account_id, ExchangeSide.for_v2(None)
     client = stack.enter_context(
         FlowClient(

@@ -24,7 +24,7 @@ back, since the check's own line says what they would.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +47,6 @@ from bot.edgex.errors import (
 )
 from bot.edgex.models import Account
 from bot.edgex.signing import StarkKey
-from bot.edgex.v2.flow_client import TIME_PATH
 from bot.edgex.wire import log_event
 from bot.refused import Refused
 from bot.settings import API_SECRET_ENV, FlowCredentials, Need, Settings, SettingsError
@@ -259,12 +258,12 @@ def check_exchange(public: EdgeXPublicClient, *, base_url: str) -> None:
         raise Refused([f"edgeX metadata cannot be read at {where}: {err}"]) from None
 
 
-def check_flow_host(public: EdgeXPublicClient, *, base_url: str) -> None:
-    """The V2 REST host answers with its clock, for a V2 process that never signs."""
+def check_flow_host(read_clock: Callable[[], object], *, base_url: str) -> None:
+    """The V2 REST host answers with its clock (``read_clock`` asks it, once)."""
     where = f"EDGEX_BASE_URL {base_url}"
     try:
         with _held_back(_EXCHANGE_LOGGER):
-            public.get_server_time(TIME_PATH)
+            read_clock()
     except (EdgeXAPIError, EdgeXHTTPError, EdgeXMalformedResponse) as err:
         raise Refused([f"{where} does not answer as edgeX's V2 REST host: {err}"]) from None
     except EdgeXError as err:
@@ -282,7 +281,8 @@ def check_flow_account(
     ``USER_ADDRESS_MISMATCH``).
     """
     account_id = access.account_id
-    check_flow_host(access.client.rest, base_url=base_url)
+    # The signing client's own clock sync: the fee request below then needs no second one.
+    check_flow_host(access.client.sync_time, base_url=base_url)
     where = f"EDGEX_V2_ASSET_URL {asset_url}"
     try:
         with _held_back(_EXCHANGE_LOGGER):
