@@ -68,6 +68,7 @@ __all__ = [
     "EdgeXClient",
     "EdgeXPublicClient",
     "RetryPolicy",
+    "body_bytes",
 ]
 
 SERVER_TIME_PATH = "/api/v1/public/meta/getServerTime"
@@ -598,13 +599,7 @@ class EdgeXClient(AccountClient):
         by ``body_text``, the one serialisation the worker also stores.
         """
         if isinstance(body, str):
-            try:
-                content = body.encode("ascii")
-                parsed = json.loads(content)
-            except (UnicodeEncodeError, ValueError):
-                raise InvalidRequest("the body text is not ASCII JSON") from None
-            if not isinstance(parsed, dict):
-                raise InvalidRequest("the body text is not a JSON object")
+            content, parsed = body_bytes(body)
             self._check_body(parsed)
             return content, parsed
         self._check_body(body)
@@ -624,6 +619,21 @@ class EdgeXClient(AccountClient):
             raise InvalidRequest("the body carries no l2Signature: sign it before submitting")
         if body.get("accountId") != self._account_id:
             raise InvalidRequest("the body's accountId is not this client's account")
+
+
+def body_bytes(body: str) -> tuple[bytes, dict[str, Any]]:
+    """A stored body's text as the bytes sent, and the object they parse back to.
+
+    The object is what gets authenticated; anything but ASCII JSON text of an object is refused.
+    """
+    try:
+        content = body.encode("ascii")
+        parsed = json.loads(content)
+    except (UnicodeEncodeError, ValueError):
+        raise InvalidRequest("the body text is not ASCII JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidRequest("the body text is not a JSON object")
+    return content, parsed
 
 
 def _id_list(ids: Sequence[str], name: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from bot.edgex.client import AccountClient, EdgeXPublicClient, RetryPolicy
+from bot.edgex.client import AccountClient, EdgeXPublicClient, RetryPolicy, body_bytes
 from bot.edgex.signing import InvalidRequest
 from bot.edgex.v2.flow_models import AssetFlow, AssetFlowPage, FlowFeeData, FlowSubmitted
 from bot.edgex.v2.hmac_auth import hmac_headers
@@ -100,11 +100,6 @@ class FlowClient(AccountClient):
 
     def __repr__(self) -> str:
         return f"FlowClient(account_id={self._account_id}, api_key=...)"
-
-    @property
-    def rest(self) -> EdgeXPublicClient:
-        """The V2 REST host's public client (the exchange clock)."""
-        return self._time_source
 
     # --- endpoints -----------------------------------------------------------------------
 
@@ -183,12 +178,8 @@ class FlowClient(AccountClient):
 
 
 def _body(body: str) -> tuple[bytes, dict[str, Any]]:
-    try:
-        content = body.encode("ascii")
-        parsed = json.loads(content)
-    except (UnicodeEncodeError, ValueError):
-        raise InvalidRequest("the body text is not ASCII JSON") from None
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("attempt"), dict):
+    content, parsed = body_bytes(body)
+    if not isinstance(parsed.get("attempt"), dict):
         raise InvalidRequest("the body is not a signed submitAssetFlow body")
     if not isinstance(parsed.get("userSignature"), str):
         raise InvalidRequest("the body carries no userSignature: sign it before submitting")
