@@ -36,7 +36,6 @@ class ExchangeSide:
     quotes: Callable[[WithdrawalContent], Quote] | None
     history: EdgeXClient | None
     backend: ExchangeAccess | FlowAccess | None
-    v2: bool
 
     @classmethod
     def for_v1(
@@ -48,7 +47,6 @@ class ExchangeSide:
             quotes=None if private is None else _lp_quotes(private),
             history=private,
             backend=None if private is None or key is None else ExchangeAccess(private, key),
-            v2=False,
         )
 
     @classmethod
@@ -59,7 +57,6 @@ class ExchangeSide:
             quotes=None if flow is None else flow.fee,
             history=None,
             backend=flow,
-            v2=True,
         )
 
     def signer(self) -> ExchangeAccess | FlowAccess:

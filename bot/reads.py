@@ -100,7 +100,7 @@ class RequestReads:
                 for chain in coin.chains if coin else ():
                     if chain.withdraw_allowed is not False:
                         chains.setdefault(chain.chain_id, chain.name)
-        if metadata.l1_chain_id is None and not chains:
+        if metadata.asset_flows and not chains:
             raise Refusal(
                 "edgeX V2 withdraws only to a chain, and the approval policy sets no fee cap "
                 "([cross_fee]) for them"
@@ -108,7 +108,7 @@ class RequestReads:
         return FormChoices(
             coins=coins,
             chains=tuple(ChainChoice(i, name) for i, name in chains.items()),
-            to_l1=metadata.l1_chain_id is not None,
+            to_l1=not metadata.asset_flows,
         )
 
     def card(self, request_id: int) -> RequestCard:

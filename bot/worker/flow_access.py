@@ -22,7 +22,6 @@ content afresh (``outlived``, ``find``). Statuses and the lookup by client id us
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -49,7 +48,7 @@ from bot.worker.backend import Candidate, Prepared, StatusRead
 from bot.worker.exchange_access import NotOurAccount
 from bot.worker.reports import flow_status_detail
 from storage.failures import SubmissionMismatch
-from storage.repository import StoredRequest
+from storage.repository import StoredRequest, new_client_withdraw_id
 from storage.tracking import Tracked
 from storage.work import SignedSubmission, SignedTerms, Submission
 
@@ -101,7 +100,7 @@ class FlowAccess:
         *,
         attempt_seconds: int = ATTEMPT_SECONDS,
         outlived_margin_ms: int = _OUTLIVED_MARGIN_MS,
-        client_id: Callable[[], str] = lambda: str(10**18 + secrets.randbelow(9 * 10**18)),
+        client_id: Callable[[], str] = new_client_withdraw_id,
     ) -> None:
         self.client = client
         self.wallet = wallet
