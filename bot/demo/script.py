@@ -48,6 +48,82 @@ SLACK_DEADLINE = 10.0
 _REQUEST = re.compile(r"Withdrawal #([0-9]+)")
 
 
+@dataclass(frozen=True)
+class DraftLine:
+    """One draft of the morning: the step's title, what alice types, what the post must say."""
+
+    title: str
+    text: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class MorningLines:
+    """What one API's morning says: its three drafts, how the worker signs, the scripted failure.
+
+    The steps are the same on V1 and V2; only these words differ.
+    """
+
+    first: DraftLine
+    second: DraftLine
+    third: DraftLine
+    signed_by: str
+    fate_title: str
+    outcome: str
+    code: str
+    reason: str
+    fails: str
+
+
+V1_LINES = MorningLines(
+    first=DraftLine(
+        "alice drafts 250 USDT to an allowlisted address",
+        f"250 USDT to {COLD_WALLET} weekly rebalancing to cold storage",
+        "on L1",
+    ),
+    second=DraftLine(
+        "alice drafts a cross-chain 1000 USDT to Arbitrum; it shows its LP quote",
+        f"cross 1000 USDT to {COLD_WALLET} chain 42161 float for the Arbitrum desk",
+        "LP fee at most",
+    ),
+    third=DraftLine(
+        "alice drafts 1200 USDT to a wallet not on the allowlist",
+        f"1200 USDT to {UNLISTED_WALLET} vendor payout",
+        "not on the allowlist",
+    ),
+    signed_by="the paper account's L2 key",
+    fate_title="the simulator is told to fail the next withdrawal at its censor",
+    outcome="censor_failure",
+    code=CENSOR_CODE,
+    reason=CENSOR_REASON,
+    fails="fails at edgeX's censor",
+)
+V2_FEE = "edgeX's fee (taken from the amount) at most"
+V2_LINES = MorningLines(
+    first=DraftLine(
+        "alice drafts 250 USDC to an allowlisted wallet on Edge chain (edgeX V2)",
+        f"cross 250 USDC to {COLD_WALLET} chain {EDGE_CHAIN} weekly rebalancing",
+        V2_FEE,
+    ),
+    second=DraftLine(
+        "alice drafts 1000 USDC to the same wallet",
+        f"cross 1000 USDC to {COLD_WALLET} chain {EDGE_CHAIN} float for the Edge desk",
+        V2_FEE,
+    ),
+    third=DraftLine(
+        "alice drafts 1200 USDC to a wallet not on the allowlist",
+        f"cross 1200 USDC to {UNLISTED_WALLET} chain {EDGE_CHAIN} vendor payout",
+        "not on the allowlist",
+    ),
+    signed_by="the paper wallet's EIP-712 signature over edgeX's typed data",
+    fate_title="the simulator is told to fail the next payout on the destination chain",
+    outcome="payout_failed",
+    code=PAYOUT_CODE,
+    reason=PAYOUT_REASON,
+    fails="fails on the destination chain",
+)
+
+
 @dataclass
 class Morning:
     """The script, played on a :class:`Stage`; the step log goes to ``out`` as it happens."""
@@ -68,82 +144,32 @@ class Morning:
 
     def play(self) -> None:
         """Every step in order; raises :class:`StepMissing` at the first one not seen."""
-        if self.stage.v2:
-            self.play_v2()
-            return
-        first = self.draft(
-            "alice drafts 250 USDT to an allowlisted address",
-            f"250 USDT to {COLD_WALLET} weekly rebalancing to cold storage",
-            expect="on L1",
-        )
+        lines = V2_LINES if self.stage.v2 else V1_LINES
+        first = self._draft(lines.first)
         self.approve(first, "bob")
         self.refused_self_approval(first, "alice")
         self.approve(first, "carol", expect="the policy is met")
-        self.submitted(first)
+        self.submitted(first, signed_by=lines.signed_by)
         self.walk_to_completion(first)
         self.steps.offstage(
-            "the simulator is told to fail the next withdrawal at its censor",
-            f"{CENSOR_CODE} ({CENSOR_REASON})",
+            lines.fate_title,
+            f"{lines.code} ({lines.reason})",
             lambda: self.stage.admin.post(
-                "fates", outcome="censor_failure", code=CENSOR_CODE, reason=CENSOR_REASON
+                "fates", outcome=lines.outcome, code=lines.code, reason=lines.reason
             ),
         )
-        cross = self.draft(
-            "alice drafts a cross-chain 1000 USDT to Arbitrum; it shows its LP quote",
-            f"cross 1000 USDT to {COLD_WALLET} chain 42161 float for the Arbitrum desk",
-            expect="LP fee at most",
-        )
-        self.approve(cross, "bob")
-        self.approve(cross, "carol", expect="the policy is met")
-        self.submitted(cross)
-        self.failure(cross, CENSOR_CODE, CENSOR_REASON, "fails at edgeX's censor")
-        third = self.draft(
-            "alice drafts 1200 USDT to a wallet not on the allowlist",
-            f"1200 USDT to {UNLISTED_WALLET} vendor payout",
-            expect="not on the allowlist",
-        )
-        self.reject(third, "bob", REJECT_REASON)
-
-    def play_v2(self) -> None:
-        """The same morning on edgeX V2: asset flows of USDC to Edge chain, edgeX's fee."""
-        first = self.draft(
-            "alice drafts 250 USDC to an allowlisted wallet on Edge chain (edgeX V2)",
-            f"cross 250 USDC to {COLD_WALLET} chain {EDGE_CHAIN} weekly rebalancing",
-            expect="edgeX's fee (taken from the amount) at most",
-        )
-        self.approve(first, "bob")
-        self.refused_self_approval(first, "alice")
-        self.approve(first, "carol", expect="the policy is met")
-        self.submitted(
-            first, signed_by="the paper wallet's EIP-712 signature over edgeX's typed data"
-        )
-        self.walk_to_completion(first)
-        self.steps.offstage(
-            "the simulator is told to fail the next payout on the destination chain",
-            f"{PAYOUT_CODE} ({PAYOUT_REASON})",
-            lambda: self.stage.admin.post(
-                "fates", outcome="payout_failed", code=PAYOUT_CODE, reason=PAYOUT_REASON
-            ),
-        )
-        second = self.draft(
-            "alice drafts 1000 USDC to the same wallet",
-            f"cross 1000 USDC to {COLD_WALLET} chain {EDGE_CHAIN} float for the Edge desk",
-            expect="edgeX's fee (taken from the amount) at most",
-        )
+        second = self._draft(lines.second)
         self.approve(second, "bob")
         self.approve(second, "carol", expect="the policy is met")
-        self.submitted(
-            second, signed_by="the paper wallet's EIP-712 signature over edgeX's typed data"
-        )
-        self.failure(second, PAYOUT_CODE, PAYOUT_REASON, "fails on the destination chain")
-        third = self.draft(
-            "alice drafts 1200 USDC to a wallet not on the allowlist",
-            f"cross 1200 USDC to {UNLISTED_WALLET} chain {EDGE_CHAIN} vendor payout",
-            expect="not on the allowlist",
-        )
+        self.submitted(second, signed_by=lines.signed_by)
+        self.failure(second, lines.code, lines.reason, lines.fails)
+        third = self._draft(lines.third)
         self.reject(third, "bob", REJECT_REASON)
 
     # --- the kinds of step ---------------------------------------------------------------------
+
+    def _draft(self, line: DraftLine) -> Posted:
+        return self.draft(line.title, line.text, expect=line.expect)
 
     def draft(self, title: str, text: str, *, expect: str) -> Posted:
         """Alice types ``/withdraw text``; the request's root message must appear in the channel.
